@@ -1,0 +1,43 @@
+# One command per job. Each target sets up .venv on first use (and again when pyproject.toml changes).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# CI installs the optional torch extra too, so the PyTorch comparison tests run there.
+EXTRAS := test$(if $(filter true,$(CI)),$(comma)torch)
+comma := ,
+SETUP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+
+.PHONY: help setup grade test student assignments bench lint clean
+
+help:  ## List the commands.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup: $(SETUP)  ## Create .venv and install the project with its pinned dependencies.
+
+$(SETUP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+grade: $(SETUP)  ## Grade every sample submission in examples/ and print the table.
+	$(BIN)/micrograde grade examples --out grades --force
+
+test: $(SETUP)  ## Run the project's tests.
+	$(BIN)/python -m pytest -q
+
+student: $(SETUP)  ## Regenerate student_template/ from reference/ and the assignment's stub list.
+	$(BIN)/python -m grader authoring student
+
+assignments: $(SETUP)  ## Regenerate the instructions and the notebook of every assignment.
+	$(BIN)/python -m grader authoring assignments
+
+bench: $(SETUP)  ## Print speed and memory figures against their baselines.
+	$(BIN)/python benchmarks/run.py
+
+lint: $(SETUP)  ## ruff over the project.
+	$(BIN)/ruff check grader tests benchmarks reference
+
+clean:  ## Remove the virtual environment and generated output.
+	rm -rf $(VENV) grades build dist *.egg-info
