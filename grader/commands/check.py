@@ -1,0 +1,43 @@
+"""`micrograde check PATH`: grade one submission and print the report."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.assignment import AssignmentError, load_assignment
+from grader.cli import UsageError
+from grader.report import available, render
+
+HELP = "Grade one submission (folder, .zip, .py or .ipynb) and print its report."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", type=Path, help="the submission: a folder holding micrograd/, a .zip, a .py or an .ipynb")
+    parser.add_argument("--format", default="text", choices=available(), help="report format (default: text)")
+    parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
+    parser.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
+    parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text reports")
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.pipeline import grade_one
+
+    if not args.path.exists():
+        raise UsageError(f"{args.path} does not exist")
+    try:
+        assignment = load_assignment(args.assignment)
+    except AssignmentError as exc:
+        raise UsageError(str(exc)) from None
+    result = grade_one(args.path, assignment)
+    color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty())
+    text = render(result, args.format, color=color)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    if result.status == "error":
+        if args.format == "text":
+            print(f"micrograde check: {result.error}", file=sys.stderr)
+        return 2
+    return 0 if result.all_passed else 1

@@ -1,0 +1,68 @@
+"""What the checks see: for one submission, each probe with the student's and the reference's answers.
+
+Checks read `Evidence` and never touch student code; a failed check raises `Finding`, which carries the
+diagnosis code, the smallest failing case and the student's `file:line` into every report format.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from grader.judge.diagnoses import describe
+
+
+class Finding(AssertionError):
+    """A failed check, explained: what was wrong, on which case, and where in the student's code."""
+
+    def __init__(self, diagnosis: str, message: str, *, case: str | None = None, expected=None, got=None,
+                 numerical=None, where: tuple[str, int] | None = None, detail: str | None = None,
+                 graph: dict | None = None):
+        self.diagnosis = diagnosis
+        self.case = case
+        self.expected, self.got, self.numerical = expected, got, numerical
+        self.where = where
+        self.detail = detail
+        self.graph = graph
+        self.hint = describe(diagnosis).hint
+        self.title = describe(diagnosis).title
+        self.text = message
+        super().__init__(message)
+
+    def as_dict(self) -> dict:
+        return {"diagnosis": self.diagnosis, "title": self.title, "case": self.case, "expected": self.expected,
+                "got": self.got, "numerical": self.numerical, "hint": self.hint, "detail": self.detail,
+                "file": self.where[0] if self.where else None, "line": self.where[1] if self.where else None,
+                "graph": self.graph}
+
+
+@dataclass(frozen=True)
+class Case:
+    probe: dict
+    student: dict
+    reference: dict
+
+    @property
+    def label(self) -> str:
+        return self.probe["label"]
+
+
+@dataclass
+class Evidence:
+    """Answers to the probe plan for one submission (student) and for the reference engine."""
+    probes: list[dict]
+    student: dict[str, dict]
+    reference: dict[str, dict]
+    locate: Callable[[str, int], tuple[str, int]] = lambda path, line: (path, line)
+    load: dict = field(default_factory=dict)
+
+    def cases(self, part: str | None = None, kind: str | None = None, check: str | None = None) -> list[Case]:
+        return [Case(p, self.student.get(p["id"], {"error": {"kind": "no_answer"}}), self.reference[p["id"]])
+                for p in self.probes
+                if (part is None or p.get("part") == part) and (kind is None or p["kind"] == kind)
+                and (check is None or p.get("check") == check)]
+
+    def where(self, raw) -> tuple[str, int] | None:
+        """A `[file, line]` reported by the child, as the student's own file and line."""
+        if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str) and isinstance(raw[1], int)):
+            return None
+        return self.locate(raw[0], raw[1])

@@ -1,0 +1,276 @@
+"""Judging the operations (add … relu, and the given neg, sub, div) from their probes.
+
+Each function looks at one case (one probe's answers) and returns a `Finding` or None. Gradient
+mismatches are explained by pattern: unchanged grads (no gradient), the pre-existing grad lost
+(overwrite), off by the upstream factor (chain rule dropped), or a known wrong formula (named).
+"""
+from __future__ import annotations
+
+import math
+
+from grader.judge.evidence import Case, Evidence, Finding
+from grader.judge.tolerance import NUMERICAL, REFERENCE, all_close, central_difference, close
+
+OP_PARTS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div")
+PRIMITIVE_OPS = ("add", "mul", "pow", "exp", "tanh", "relu")
+# The given composite ops and what they are built on in the template.
+BUILT_ON = {"neg": ("mul",), "sub": ("add", "neg"), "div": ("mul", "pow")}
+
+EXPECTED_DERIVATIVE = {
+    "add": "∂(a+b)/∂a = 1 and ∂(a+b)/∂b = 1",
+    "mul": "∂(a·b)/∂a = b and ∂(a·b)/∂b = a",
+    "pow": "d(x^k)/dx = k·x^(k−1)",
+    "exp": "d(e^x)/dx = e^x",
+    "tanh": "d tanh(x)/dx = 1 − tanh(x)²",
+    "relu": "d relu(x)/dx = 1 where x > 0, and 0 where x < 0",
+    "neg": "d(−a)/da = −1",
+    "sub": "∂(a−b)/∂a = 1 and ∂(a−b)/∂b = −1",
+    "div": "∂(a/b)/∂a = 1/b and ∂(a/b)/∂b = −a/b²",
+}
+LEAF_NAMES = "ab"
+
+
+def fmt(x) -> str:
+    if isinstance(x, float):
+        return f"{x:.6g}"
+    if isinstance(x, list):
+        return "[" + ", ".join(fmt(v) for v in x) + "]"
+    return str(x)
+
+
+def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
+    """A case whose student answer is an error, a non-Value, or no answer at all."""
+    s = case.student
+    error = s.get("error")
+    where = ev.where((error or {}).get("where")) or ev.where(s.get("method_where"))
+    label = f"`{case.label}`"
+    if error is None:
+        if s.get("is_value") is False:
+            return Finding("returns_none", f"{label} returned {s.get('returned', 'None')}, not a Value.",
+                           case=case.label, where=ev.where(s.get("method_where")))
+        return None
+    kind, message = error.get("kind"), f"{error.get('type', '')}: {error.get('message', '')}".strip(": ")
+    if kind == "not_started":
+        return Finding("not_started", f"{label} still raises {message}", case=case.label, where=where)
+    if kind == "missing" or s.get("has_method") is False:
+        name = s.get("method") or error.get("message", "")
+        return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
+    if s.get("stage") == "backward" and s.get("backward_callable") is False:
+        return Finding("backward_not_callable", f"{label}: `out._backward` is not callable ({message}).",
+                       case=case.label, where=ev.where(s.get("method_where")))
+    if case.probe.get("check") == "number" and s.get("stage") == "forward":
+        return Finding("no_plain_number", f"{label} raises {message}", case=case.label, where=where)
+    if kind in ("timeout", "no_answer"):
+        return Finding("timeout", f"{label} did not finish (the engine hung or stopped).", case=case.label)
+    code = "not_a_number" if kind == "not_a_number" else "crash"
+    return Finding(code, f"{label} raises {message}", case=case.label, where=where)
+
+
+def forward_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
+    found = error_finding(ev, case, part)
+    if found and found.diagnosis != "backward_not_callable" and case.student.get("stage") != "backward":
+        return found
+    got, want = case.student.get("data"), case.reference["data"]
+    if close(got, want, **REFERENCE):
+        return None
+    code = "no_plain_number" if case.probe.get("check") == "number" else "wrong_forward"
+    return Finding(code, f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}.", case=case.label,
+                   expected=want, got=got, where=ev.where(case.student.get("method_where")))
+
+
+def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = None,
+                     numerical: list | None = None) -> Finding | None:
+    """Student grads against `want` (the reference's by default), explained when they differ."""
+    found = error_finding(ev, case, part)
+    if found:
+        return found
+    got = case.student.get("grads")
+    want = case.reference["grads"] if want is None else want
+    tol = REFERENCE if numerical is None else NUMERICAL
+    if all_close(got, want, **tol):
+        return None
+    code, detail = explain_gradient(case, got, want)
+    i = next((i for i, (g, w) in enumerate(zip(got or [], want)) if not close(g, w, **tol)), 0)
+    name = LEAF_NAMES[i] if i < len(LEAF_NAMES) else f"x{i}"
+    upstream = case.probe["g"]
+    pre = case.probe.get("pre")
+    setup = f" with out.grad = {fmt(upstream)}" + (f" and {name}.grad already {fmt(pre[i])}" if pre else "")
+    message = (f"`{case.label}`{setup}: {name}.grad = {fmt(got[i] if got else None)}, expected {fmt(want[i])}"
+               + (f" (numerical estimate {fmt(numerical[i])})" if numerical else "") + ".")
+    if code == "wrong_derivative":
+        message += f" Expected {EXPECTED_DERIVATIVE[part]}."
+    if detail:
+        message += f" {detail}"
+    return Finding(code, message, case=case.label, expected=want[i], got=got[i] if got else None,
+                   numerical=numerical[i] if numerical else None, detail=detail,
+                   where=ev.where(case.student.get("backward_where")) or ev.where(case.student.get("method_where")))
+
+
+def explain_gradient(case: Case, got: list, want: list) -> tuple[str, str | None]:
+    """Name the pattern of a wrong gradient; see the module docstring."""
+    probe = case.probe
+    pre = probe.get("pre") or [0.0] * len(want)
+    g = probe["g"]
+    if not isinstance(got, list) or len(got) != len(want):
+        return "wrong_derivative", None
+    if all(close(s, p, **NUMERICAL) for s, p in zip(got, pre)):
+        return "no_gradient", "The inputs' gradients did not change at all."
+    if probe.get("pre") and all(close(s, w - p, **NUMERICAL) for s, w, p in zip(got, want, pre)):
+        return "overwrite", "The gradient the input already held was lost."
+    repeated = len(probe["operands"]) == 2 and probe["operands"][0] == probe["operands"][1]
+    if repeated and close(got[0], want[0] / 2, **NUMERICAL):
+        symbol = {"add": "+", "mul": "*"}.get(probe["op"], probe["op"])
+        return "overwrite", f"`a {symbol} a` must count both uses of a; yours kept only one."
+    if g != 1 and all(close(s - p, (w - p) / g, **NUMERICAL) for s, w, p in zip(got, want, pre)):
+        return "chain_rule_dropped", f"Your gradient is the local derivative alone, not multiplied by out.grad = {fmt(g)}."
+    named = misconception(case, got)
+    if named:
+        return "wrong_derivative", named
+    if all(close(s - p, -(w - p), **NUMERICAL) for s, w, p in zip(got, want, pre)):
+        return "wrong_derivative", "The sign is flipped."
+    return "wrong_derivative", None
+
+
+def misconception(case: Case, got: list) -> str | None:
+    """A known wrong formula that reproduces the student's local derivative on this case."""
+    probe = case.probe
+    if probe.get("check") == "number":
+        return None
+    pre = probe.get("pre") or [0.0] * len(got)
+    local = [(s - p) / probe["g"] for s, p in zip(got, pre)]
+    xs, out = probe["leaves"], case.reference.get("data")
+    k = probe["operands"][1].get("const") if len(probe["operands"]) > 1 else None
+    for text, formula in candidates(probe["op"], xs, k, out):
+        if len(formula) == len(local) and all(close(s, f, **NUMERICAL) for s, f in zip(local, formula)):
+            return text
+    return None
+
+
+def candidates(op: str, xs: list, k, out) -> list[tuple[str, list]]:
+    x = xs[0]
+    if op == "mul" and len(xs) == 2:
+        return [("Each input's local derivative is the *other* input's value; yours used its own.", [xs[0], xs[1]])]
+    if op == "exp":
+        return [("You used the input x (`self.data`) where e^x (`out.data`) belongs.", [x]),
+                ("The derivative of e^x is e^x itself, not 1.", [1.0])]
+    if op == "tanh":
+        t = math.tanh(x)
+        return [("You used the input x where the output t = tanh(x) belongs: 1 − x² instead of 1 − t².", [1 - x * x]),
+                ("t must be squared: 1 − t instead of 1 − t².", [1 - t]),
+                ("That is 1 + t², the sign inside is wrong.", [1 + t * t]),
+                ("That is t², not 1 − t².", [t * t])]
+    if op == "pow" and isinstance(k, (int, float)) and x > 0:
+        return [("The exponent must drop by one: k·x^k instead of k·x^(k−1).", [k * x**k]),
+                ("The factor k is missing: x^(k−1) instead of k·x^(k−1).", [x ** (k - 1)]),
+                ("That is (k−1)·x^(k−1); the factor is k, not k−1.", [(k - 1) * x ** (k - 1)])]
+    if op == "relu":
+        return [("You multiplied by the output value instead of the step (1 where x > 0, else 0).",
+                 [out if isinstance(out, float) else 0.0]),
+                ("The step is inverted: it must be 1 where x > 0 and 0 where x < 0.", [1.0 if x < 0 else 0.0])]
+    return []
+
+
+def numerical_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
+    """The student's backward against a central difference of the student's own forward."""
+    found = error_finding(ev, case, part)
+    if found:
+        return found
+    fd = case.student.get("fd")
+    if not isinstance(fd, list):
+        return None  # no estimate without a working forward; the forward checks report that
+    pre = case.probe.get("pre") or [0.0] * len(fd)
+    estimate = [central_difference(plus, minus) for plus, minus in fd]
+    want = [p + case.probe["g"] * e for p, e in zip(pre, estimate)]
+    return gradient_finding(ev, case, part, want=want, numerical=estimate)
+
+
+def link_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
+    found = error_finding(ev, case, part)
+    if found and case.student.get("stage") != "backward":
+        return found
+    linked = case.student.get("linked")
+    if isinstance(linked, list) and all(linked):
+        return None
+    return Finding("not_connected", f"`{case.label}`: the output's `_prev` does not contain its inputs, so "
+                   "backward() never reaches them.", case=case.label, where=ev.where(case.student.get("method_where")))
+
+
+def part_is_broken(ev: Evidence, part: str) -> bool:
+    """Whether an op fails any of its own plain cases (used to excuse the ops built on it)."""
+    return any(forward_finding(ev, c, part) or gradient_finding(ev, c, part) for c in ev.cases(part, kind="op"))
+
+
+def blame_composite(ev: Evidence, part: str, found: Finding | None) -> Finding | None:
+    """A given composite op failing because its building block fails says so, instead of blaming itself."""
+    if found is None or part not in BUILT_ON:
+        return found
+    broken = [base for base in BUILT_ON[part] if part_is_broken(ev, base)]
+    if not broken:
+        return found
+    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which fail their own checks: "
+                   f"fix {broken[0]} first. ({found.text})", case=found.case, expected=found.expected,
+                   got=found.got, where=found.where)
+
+
+# ----------------------------------------------------------------------------------------------
+# Whole graphs: find the op whose gradient goes wrong first.
+
+def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
+    """The op to blame for a wrong graph and why, or None when the graph is right."""
+    s, r, probe = case.student, case.reference, case.probe
+    nodes = probe["nodes"]
+    label = f"in the graph `{case.label}`"
+    if "error" in s and s.get("stage") == "forward":
+        index = s.get("node", 0) if isinstance(s.get("node"), int) else 0
+        op = nodes[min(index, len(nodes) - 1)][0]
+        return op, Finding("crash", f"{label}, building node {index + 1} ({op}) raises "
+                           f"{s['error'].get('type')}: {s['error'].get('message')}", case=case.label,
+                           where=ev.where(s["error"].get("where")))
+    data = s.get("data")
+    for i, want in enumerate(r["data"]):
+        got = data[i] if isinstance(data, list) and i < len(data) else None
+        if not close(got, want, **REFERENCE):
+            return nodes[i][0], Finding("wrong_forward", f"{label}, node {i + 1} ({nodes[i][0]}) holds {fmt(got)}, "
+                                        f"expected {fmt(want)}.", case=case.label, expected=want, got=got,
+                                        graph=graph_picture(probe, s, ("node", i)))
+    if "error" in s:
+        op = nodes[-1][0]
+        return op, Finding("crash", f"{label}, backpropagation raises {s['error'].get('type')}: "
+                           f"{s['error'].get('message')}", case=case.label, where=ev.where(s["error"].get("where")))
+    refs = [("leaf", i) for i in range(len(probe["leaves"]))] + [("node", i) for i in range(len(nodes))]
+    got_grads = {("leaf", i): g for i, g in enumerate(s.get("leaf_grads") or [])}
+    got_grads.update({("node", i): g for i, g in enumerate(s.get("node_grads") or [])})
+    want_grads = {("leaf", i): g for i, g in enumerate(r["leaf_grads"])}
+    want_grads.update({("node", i): g for i, g in enumerate(r["node_grads"])})
+    wrong = [ref for ref in refs if not close(got_grads.get(ref), want_grads[ref], **REFERENCE)]
+    if not wrong:
+        return None
+    latest = wrong[-1]  # every node after it is right, so one of its consumers passed it a wrong gradient
+    consumers = [i for i, (_, *operands) in enumerate(nodes) if {latest[0]: latest[1]} in operands]
+    op = nodes[consumers[-1]][0] if consumers else nodes[-1][0]
+    uses = sum(operands.count({latest[0]: latest[1]}) for _, *operands in nodes)
+    code = "overwrite" if uses > 1 and all(
+        nodes[c][0] == op for c in consumers) and close_share(got_grads.get(latest), want_grads[latest]) else "wrong_derivative"
+    name = node_name(probe, latest)
+    return op, Finding(code, f"{label}, the gradient first goes wrong at {name}, an input of {op}: "
+                       f"{name}.grad = {fmt(got_grads.get(latest))}, expected {fmt(want_grads[latest])}.",
+                       case=case.label, expected=want_grads[latest], got=got_grads.get(latest),
+                       graph=graph_picture(probe, s, latest))
+
+
+def close_share(got, want) -> bool:
+    """Whether `got` looks like only some of the contributions that should have been summed."""
+    return isinstance(got, float) and isinstance(want, float) and not close(got, want, **NUMERICAL)
+
+
+def node_name(probe: dict, ref: tuple[str, int]) -> str:
+    kind, i = ref
+    if kind == "leaf":
+        return f"leaf {'abcdefgh'[i] if i < 8 else i}"
+    return f"node {i + 1} ({probe['nodes'][i][0]})"
+
+
+def graph_picture(probe: dict, student: dict, first_wrong: tuple[str, int]) -> dict:
+    """What a report needs to draw the failing graph with the first wrong node highlighted."""
+    return {"leaves": probe["leaves"], "nodes": probe["nodes"], "first_wrong": list(first_wrong),
+            "data": student.get("data"), "leaf_grads": student.get("leaf_grads"), "node_grads": student.get("node_grads")}

@@ -1,0 +1,63 @@
+"""Run the checks (pytest tests in grader/checks/) over collected evidence, in the grader's own process.
+
+pytest-json-report produces the raw results; a metadata hook adds each test's submission, part and
+finding to them. Many submissions can be judged in one session (the `evidence` fixture is parametrized
+over them), which is what makes batch grading fast.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+from pathlib import Path
+
+import pytest
+from pytest_jsonreport.plugin import JSONReport
+
+from grader.judge.evidence import Evidence, Finding
+
+CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
+
+
+class EvidencePlugin:
+    """Hands each check the evidence of every submission, and records what each check found."""
+
+    def __init__(self, evidences: dict[str, Evidence]):
+        self.evidences = evidences
+
+    def pytest_generate_tests(self, metafunc):
+        if "evidence" in metafunc.fixturenames:
+            metafunc.parametrize("evidence", list(self.evidences.values()), ids=list(self.evidences))
+
+    def pytest_json_runtest_metadata(self, item, call):
+        if call.when != "call":
+            return {}
+        params = item.callspec.params
+        submission = next(key for key, ev in self.evidences.items() if ev is params["evidence"])
+        part = params.get("part") or getattr(item.module, "PART", None)
+        finding = call.excinfo.value if call.excinfo and isinstance(call.excinfo.value, Finding) else None
+        return {"submission": submission, "part": part, "check": item.originalname,
+                "doc": (item.function.__doc__ or "").strip().split("\n")[0],
+                "finding": {"message": finding.text, **finding.as_dict()} if finding else None}
+
+
+def run_checks(evidences: dict[str, Evidence], checks_dir: Path = CHECKS_DIR) -> list[dict]:
+    """Every check's raw result for every submission, as pytest-json-report's test entries."""
+    report = JSONReport()
+    args = [str(checks_dir), "-q", "-p", "no:cacheprovider", "-p", "pytest_jsonreport.plugin",
+            "--rootdir", str(checks_dir), "-c", str(checks_dir / "pytest.ini"), "--json-report-file=none",
+            "--json-report-omit", "log", "traceback", "streams", "keywords", "collectors", "warnings",
+            "--tb=no", "--no-header", "-o", "console_output_style=classic"]
+    previous = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
+            code = pytest.main(args, plugins=[EvidencePlugin(evidences), report])
+    finally:
+        if previous is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
+    if report.report is None or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(f"the checks could not run (pytest exit {int(code)}):\n{out.getvalue()[-2000:]}")
+    return report.report["tests"]

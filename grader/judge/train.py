@@ -1,0 +1,145 @@
+"""Judging the training loop: losses and weights against the reference loop, and the bug that explains
+a difference, found by replaying known wrong loops on the reference kit in the grader's own process."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from grader.judge.backward import error_finding
+from grader.judge.evidence import Case, Evidence, Finding
+from grader.judge.ops import fmt
+from grader.judge.tolerance import TRAINING, all_close, close
+from grader.reference import make_kit
+
+
+def _model(probe: dict):
+    kit = make_kit()
+    model = kit["MLP"](probe["nin"], probe["nouts"])
+    for p, w in zip(model.parameters(), probe["weights"]):
+        p.data = w
+    return model
+
+
+LOSSES = {
+    "sum_of_squares": lambda pairs: sum((yp - y) ** 2 for y, yp in pairs),
+    "mean_of_squares": lambda pairs: sum((yp - y) ** 2 for y, yp in pairs) * (1.0 / len(pairs)),
+    "sum_of_errors": lambda pairs: sum(yp - y for y, yp in pairs),
+    "last_error_only": lambda pairs: (pairs[-1][1] - pairs[-1][0]) ** 2,
+}
+LOSS_WORDS = {"mean_of_squares": "the mean of the squared errors", "sum_of_errors": "the sum of unsquared errors",
+              "last_error_only": "the squared error of the last example only"}
+
+
+@lru_cache(maxsize=64)
+def _replay(probe_id: str, probe_key: tuple, variant: str, loss: str = "sum_of_squares") -> tuple:
+    """Losses and final weights of a known loop variant on the probe's model (trusted code only)."""
+    probe = dict(probe_key)
+    model = _model(probe)
+    steps, lr = probe.get("steps", 20), probe.get("lr", 0.05)
+    losses = []
+    for _ in range(steps):
+        pairs = list(zip(probe["ys"], [model(list(x)) for x in probe["xs"]]))
+        value = LOSSES[loss](pairs)
+        if variant != "no_zero_grad":
+            model.zero_grad()
+        value.backward()
+        for p in model.parameters():
+            p.data -= lr * p.grad
+        losses.append(float(value.data))
+    return tuple(losses), tuple(p.data for p in model.parameters())
+
+
+def replay(probe: dict, variant: str, loss: str = "sum_of_squares") -> tuple[list, list]:
+    key = tuple((k, tuple(map(tuple, v)) if k == "xs" else tuple(v) if isinstance(v, list) else v)
+                for k, v in sorted(probe.items()) if k in ("nin", "nouts", "weights", "xs", "ys", "steps", "lr"))
+    losses, weights = _replay(probe["id"], key, variant, loss)
+    return list(losses), list(weights)
+
+
+def returns_finding(ev: Evidence, case: Case) -> Finding | None:
+    found = error_finding(ev, case)
+    if found:
+        return found
+    losses, want = case.student.get("losses"), case.reference["losses"]
+    if isinstance(losses, list) and len(losses) == len(want):
+        return None
+    return Finding("wrong_losses", f"`{case.label}` returned {len(losses or [])} losses, expected "
+                   f"{len(want)} (one float per step).", case=case.label, expected=len(want), got=len(losses or []),
+                   where=ev.where(case.student.get("where")))
+
+
+def first_loss_finding(ev: Evidence, case: Case) -> Finding | None:
+    found = returns_finding(ev, case)
+    if found:
+        return found
+    got, want = case.student["losses"][0], case.reference["losses"][0]
+    if close(got, want, **TRAINING):
+        return None
+    for name, words in LOSS_WORDS.items():
+        if close(got, replay(case.probe, "plain", loss=name)[0][0], **TRAINING):
+            return Finding("loss_not_sum_of_squares", f"The first loss is {fmt(got)}, which is {words}; the sum of "
+                           f"squared errors is {fmt(want)}.", case=case.label, expected=want, got=got,
+                           where=ev.where(case.student.get("where")))
+    return Finding("loss_not_sum_of_squares", f"The first loss (before any update) is {fmt(got)}, expected the sum of "
+                   f"squared errors {fmt(want)}.", case=case.label, expected=want, got=got,
+                   where=ev.where(case.student.get("where")))
+
+
+def update_finding(ev: Evidence, case: Case) -> Finding | None:
+    """One step: the change of every weight must be -lr times its gradient."""
+    found = error_finding(ev, case)
+    if found:
+        return found
+    start = case.probe["weights"]
+    got, want = case.student.get("weights"), case.reference["weights"]
+    if all_close(got, want, **TRAINING):
+        return None
+    moved = [g - s for g, s in zip(got or [], start)]
+    expected = [w - s for w, s in zip(want, start)]
+    scale = sum(m * e for m, e in zip(moved, expected)) / (sum(e * e for e in expected) or 1.0)
+    proportional = all(close(m, scale * e, rtol=1e-5, atol=1e-9) for m, e in zip(moved, expected))
+    lr = case.probe["lr"]
+    where = ev.where(case.student.get("where"))
+    if proportional and close(scale, 0.0, rtol=0.0, atol=1e-9):
+        events = case.student.get("events") or []
+        if "backward" in events and "zero_grad" in events[events.index("backward"):]:
+            return Finding("zero_grad_after_backward", f"After one step with lr={lr}, no parameter moved: zero_grad() "
+                           "ran after backward() and before the update.", case=case.label, where=where)
+        return Finding("wrong_losses", f"After one step with lr={lr}, no parameter moved.", case=case.label, where=where)
+    if proportional and close(scale, -1.0, rtol=1e-5, atol=0.0):
+        return Finding("wrong_sign_update", f"After one step with lr={lr}, every parameter moved by +lr·grad instead "
+                       "of −lr·grad.", case=case.label, where=where)
+    if proportional and scale > 0:
+        return Finding("lr_ignored", f"train(..., lr={lr}) moved the parameters by {fmt(scale * lr)}·grad: the "
+                       f"update used a step of {fmt(scale * lr)} instead of lr={lr}.", case=case.label, where=where)
+    i = next(i for i, (g, w) in enumerate(zip(got or [], want)) if not close(g, w, **TRAINING)) if got else 0
+    return Finding("wrong_losses", f"After one step with lr={lr}, parameter {i} is {fmt(got[i] if got else None)}, "
+                   f"expected {fmt(want[i])}.", case=case.label, expected=want[i], got=got[i] if got else None,
+                   where=where)
+
+
+def trajectory_finding(ev: Evidence, case: Case) -> Finding | None:
+    """Every step's loss and the final weights match the reference loop."""
+    found = returns_finding(ev, case)
+    if found:
+        return found
+    losses, weights = case.student["losses"], case.student.get("weights")
+    if all_close(losses, case.reference["losses"], **TRAINING) and all_close(weights, case.reference["weights"],
+                                                                              **TRAINING):
+        return None
+    where = ev.where(case.student.get("where"))
+    no_reset = replay(case.probe, "no_zero_grad")
+    if all_close(losses, no_reset[0], **TRAINING):
+        return Finding("no_zero_grad", f"With {case.label}, your losses {fmt(losses[:4])}… match a loop that never "
+                       f"resets the gradients; the reference gives {fmt(case.reference['losses'][:4])}….",
+                       case=case.label, expected=case.reference["losses"][1], got=losses[1], where=where)
+    cause = first_loss_finding(ev, case)
+    if cause:
+        return cause
+    i = next((i for i, (g, w) in enumerate(zip(losses, case.reference["losses"])) if not close(g, w, **TRAINING)),
+             None)
+    if i is None:
+        return Finding("wrong_losses", f"With {case.label}, the losses match but the final weights do not: the "
+                       "returned losses are not the ones of the steps taken.", case=case.label, where=where)
+    return Finding("wrong_losses", f"With {case.label}, loss {i + 1} is {fmt(losses[i])}, expected "
+                   f"{fmt(case.reference['losses'][i])}.", case=case.label, expected=case.reference["losses"][i],
+                   got=losses[i], where=where)

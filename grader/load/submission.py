@@ -1,0 +1,96 @@
+"""What the loader hands on: the staged folder, how to read it, and where each of its lines came from."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# The names a submission is graded on, in the order the lecture builds them.
+REQUIRED_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
+
+
+class SubmissionError(Exception):
+    """The hand-in cannot be read. The message is shown to the student as is: one sentence, no traceback."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what the loader reads, so a huge or hostile hand-in fails fast instead of filling the disk."""
+
+    max_files: int = 200  # .py files staged from one package
+    max_file_bytes: int = 2_000_000  # one .py file
+    max_total_bytes: int = 20_000_000  # all staged .py files together
+    max_notebook_bytes: int = 20_000_000  # plots saved in a notebook's outputs make it large
+    max_archive_files: int = 2_000  # .py and .ipynb entries unpacked from a zip
+    max_archive_bytes: int = 50_000_000  # the zip itself, and everything unpacked from it
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """Where a staged file came from: one original file with the same line numbers, or an origin per line.
+
+    `lines[i]` is the (display, line) of staged line i + 1, or None for a line the loader wrote itself.
+    """
+
+    display: str
+    lines: tuple[tuple[str, int] | None, ...] | None = None
+
+    def origin_of(self, line: int) -> tuple[str, int] | None:
+        if self.lines is None:
+            return self.display, line
+        if 1 <= line <= len(self.lines):
+            return self.lines[line - 1]
+        return None
+
+
+@dataclass
+class Submission:
+    """A hand-in staged for the sandboxed child, plus the way back to the student's own files and lines.
+
+    `kind` is "package" (`staged/micrograd/*.py`, imported as the package `micrograd`) or "module"
+    (`staged/submission.py`, made from a single .py file or notebook). `notes` are remarks for the report
+    that do not stop grading.
+    """
+
+    origin: Path
+    staged: Path
+    kind: str
+    notes: list[str] = field(default_factory=list)
+    sources: dict[str, StagedFile] = field(default_factory=dict, repr=False)
+
+    def locate(self, staged_file: str, line: int) -> tuple[str, int]:
+        """Map a staged file (relative to `staged`, or absolute inside it) and line to the student's file and line.
+
+        A notebook answers ("name.ipynb cell N", line in that cell), N counting every cell (code and
+        markdown) from the top, starting at 1. A file or line the loader did not stage comes back unchanged.
+        """
+        key = self._key(staged_file)
+        origin = self.sources[key].origin_of(line) if key in self.sources else None
+        return origin if origin is not None else (staged_file, line)
+
+    def _key(self, staged_file: str) -> str:
+        path = Path(staged_file)
+        if not path.is_absolute():
+            return path.as_posix()
+        for root in (self.staged, self.staged.resolve()):
+            for candidate in (path, path.resolve()):
+                if candidate.is_relative_to(root):
+                    return candidate.relative_to(root).as_posix()
+        return path.as_posix()
+
+
+def human_size(n: int) -> str:
+    if n >= 1_000_000:
+        return f"{n / 1_000_000:g} MB"
+    if n >= 1_000:
+        return f"{n / 1_000:g} kB"
+    return f"{n} bytes"
+
+
+def join_names(names: list[str], limit: int = 6) -> str:
+    """'a', 'a and b', 'a, b and c'; long lists end with 'and N more'."""
+    if len(names) > limit:
+        names = [*names[:limit], f"{len(names) - limit} more"]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"

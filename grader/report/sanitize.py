@@ -1,0 +1,13 @@
+"""Text that came from a submission is shown to people only through `clean`: no terminal control
+sequences, no other control characters, bounded length."""
+from __future__ import annotations
+
+import re
+
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-Z\\-_]")
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str, limit: int = 2000) -> str:
+    text = CONTROL.sub("", ANSI.sub("", str(text)))
+    return text if len(text) <= limit else text[:limit] + "…"

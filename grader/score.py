@@ -1,0 +1,133 @@
+"""Scoring: the checks' raw results become points per part, from the assignment's weights.
+
+Partial credit within a part is the share of its checks passed. A check's status is "passed", "failed"
+(wrong numbers) or "error" (the student's code raised, hung or was not written, so nothing could be
+compared). The result object here is what every report format writes.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from grader import __version__
+from grader.assignment import Assignment
+
+ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable"}
+
+
+@dataclass
+class TestResult:
+    name: str
+    part: str
+    check: str
+    status: str
+    score: float
+    max_score: float
+    message: str
+    diagnosis: str | None = None
+    hint: str | None = None
+    case: str | None = None
+    expected: object = None
+    got: object = None
+    numerical: object = None
+    file: str | None = None
+    line: int | None = None
+    graph: dict | None = None
+
+
+@dataclass
+class PartResult:
+    id: str
+    title: str
+    score: float
+    max_score: float
+    status: str
+    passed: int
+    total: int
+    diagnosis: str | None = None
+    message: str = ""
+
+
+@dataclass
+class GradeResult:
+    submission: str
+    score: float
+    max_score: float
+    tests: list[TestResult]
+    parts: list[PartResult]
+    status: str = "graded"
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    output: str = ""
+    grader_version: str = __version__
+    assignment: str = "micrograd"
+
+    @property
+    def all_passed(self) -> bool:
+        return self.status == "graded" and all(t.status == "passed" for t in self.tests)
+
+    def to_json(self, include_output: bool = False) -> dict:
+        data = asdict(self)
+        if not include_output:
+            data.pop("output")
+        return data
+
+
+def score(submission: str, raw_tests: list[dict], assignment: Assignment, notes: list[str] | None = None,
+          output: str = "", error: str | None = None) -> GradeResult:
+    """Points for one submission's raw check results (pytest-json-report entries with our metadata).
+    With `error` (the submission could not be read), every part is "not graded" and scores zero."""
+    if error is not None:
+        parts = [PartResult(p.id, p.title, 0.0, p.points, "not graded", 0, 0, message=error) for p in assignment.parts]
+        return GradeResult(submission=submission, score=0.0, max_score=assignment.max_score, tests=[], parts=parts,
+                           status="error", notes=list(notes or []), error=error, assignment=assignment.id)
+    by_part: dict[str, list[dict]] = {}
+    for raw in raw_tests:
+        by_part.setdefault(raw["metadata"]["part"], []).append(raw)
+    tests, parts = [], []
+    for part in assignment.parts:
+        entries = by_part.get(part.id, [])
+        share = part.points / len(entries) if entries else 0.0
+        results = [_test_result(raw, part.id, share) for raw in entries]
+        tests.extend(results)
+        parts.append(_part_result(part, results))
+    return GradeResult(submission=submission, score=round(sum(p.score for p in parts), 6),
+                       max_score=assignment.max_score, tests=tests, parts=parts, notes=list(notes or []),
+                       output=output, assignment=assignment.id)
+
+
+def _test_result(raw: dict, part: str, share: float) -> TestResult:
+    meta = raw["metadata"]
+    finding = meta.get("finding")
+    name = f"{part}: {meta['doc'] or meta['check']}"
+    if raw["outcome"] == "passed":
+        return TestResult(name, part, meta["check"], "passed", share, share, "")
+    if finding is None:
+        return TestResult(name, part, meta["check"], "error", 0.0, share,
+                          "The grader could not run this check; please report it to the course staff.")
+    status = "error" if finding["diagnosis"] in ERROR_DIAGNOSES else "failed"
+    return TestResult(name, part, meta["check"], status, 0.0, share, f"{finding['title']}. {finding['message']}",
+                      diagnosis=finding["diagnosis"], hint=finding["hint"], case=finding["case"],
+                      expected=finding["expected"], got=finding["got"], numerical=finding["numerical"],
+                      file=finding["file"], line=finding["line"], graph=finding.get("graph"))
+
+
+def _part_result(part, results: list[TestResult]) -> PartResult:
+    failed = [r for r in results if r.status != "passed"]
+    # A stub still in place means the part was not started: the given code around it earns nothing.
+    unstarted = [r for r in failed if r.diagnosis == "not_started"]
+    if unstarted:
+        for r in results:
+            r.score = 0.0
+    passed = sum(r.status == "passed" for r in results)
+    earned = round(sum(r.score for r in results), 6)
+    if not failed:
+        status = "passed"
+    elif unstarted:
+        status = "not started"
+    elif any(r.diagnosis == "missing" for r in failed) and not passed:
+        status = "missing"
+    else:
+        status = "failed"
+    first = (unstarted or failed or [None])[0]
+    return PartResult(part.id, part.title, earned, part.points, status, passed, len(results),
+                      diagnosis=first.diagnosis if first else None, message=first.message if first else "")
