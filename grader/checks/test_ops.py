@@ -48,9 +48,9 @@ def test_accumulates(evidence, part):
     first_finding(evidence, part, gradient_finding, "accumulate")
 
 
-@pytest.mark.parametrize("part", PRIMITIVE_OPS)
+@pytest.mark.parametrize("part", OP_PARTS)
 def test_connected(evidence, part):
-    """The output lists its inputs in `_prev`, so a topological sort reaches them."""
+    """The inputs are reachable from the output through `_prev`, so a topological sort reaches them."""
     first_finding(evidence, part, link_finding, "value")
 
 

@@ -54,6 +54,7 @@ class Evidence:
     reference: dict[str, dict]
     locate: Callable[[str, int], tuple[str, int]] = lambda path, line: (path, line)
     load: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)  # judgements shared between checks of one submission
 
     def cases(self, part: str | None = None, kind: str | None = None, check: str | None = None) -> list[Case]:
         return [Case(p, self.student.get(p["id"], {"error": {"kind": "no_answer"}}), self.reference[p["id"]])

@@ -54,6 +54,8 @@ def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
         return Finding("not_started", f"{label} still raises {message}", case=case.label, where=where)
     if kind == "missing" or s.get("has_method") is False:
         name = s.get("method") or error.get("message", "")
+        if case.probe.get("check") == "number":
+            return Finding("no_plain_number", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
         return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
     if s.get("stage") == "backward" and s.get("backward_callable") is False:
         return Finding("backward_not_callable", f"{label}: `out._backward` is not callable ({message}).",
@@ -73,7 +75,9 @@ def forward_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     got, want = case.student.get("data"), case.reference["data"]
     if close(got, want, **REFERENCE):
         return None
-    code = "no_plain_number" if case.probe.get("check") == "number" else "wrong_forward"
+    number_only = case.probe.get("check") == "number" and not any(
+        forward_finding(ev, c, part) for c in ev.cases(part, kind="op", check="value"))
+    code = "no_plain_number" if number_only else "wrong_forward"
     return Finding(code, f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}.", case=case.label,
                    expected=want, got=got, where=ev.where(case.student.get("method_where")))
 
@@ -89,7 +93,7 @@ def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = No
     tol = REFERENCE if numerical is None else NUMERICAL
     if all_close(got, want, **tol):
         return None
-    code, detail = explain_gradient(case, got, want)
+    code, detail = explain_gradient(case, got, want, ev.cases(part, kind="op", check="value"))
     i = next((i for i, (g, w) in enumerate(zip(got or [], want)) if not close(g, w, **tol)), 0)
     name = LEAF_NAMES[i] if i < len(LEAF_NAMES) else f"x{i}"
     upstream = case.probe["g"]
@@ -106,14 +110,19 @@ def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = No
                    where=ev.where(case.student.get("backward_where")) or ev.where(case.student.get("method_where")))
 
 
-def explain_gradient(case: Case, got: list, want: list) -> tuple[str, str | None]:
+def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = ()) -> tuple[str, str | None]:
     """Name the pattern of a wrong gradient; see the module docstring."""
     probe = case.probe
     pre = probe.get("pre") or [0.0] * len(want)
     g = probe["g"]
     if not isinstance(got, list) or len(got) != len(want):
         return "wrong_derivative", None
+    named = consistent_misconception(case, siblings)
+    if named:
+        return "wrong_derivative", named
     if all(close(s, p, **NUMERICAL) for s, p in zip(got, pre)):
+        if not all(case.student.get("linked") or [True]):
+            return "not_connected", "The inputs are not reachable from the output through `_prev`."
         return "no_gradient", "The inputs' gradients did not change at all."
     if probe.get("pre") and all(close(s, w - p, **NUMERICAL) for s, w, p in zip(got, want, pre)):
         return "overwrite", "The gradient the input already held was lost."
@@ -139,11 +148,33 @@ def misconception(case: Case, got: list) -> str | None:
     pre = probe.get("pre") or [0.0] * len(got)
     local = [(s - p) / probe["g"] for s, p in zip(got, pre)]
     xs, out = probe["leaves"], case.reference.get("data")
-    k = probe["operands"][1].get("const") if len(probe["operands"]) > 1 else None
+    k = _exponent(probe)
     for text, formula in candidates(probe["op"], xs, k, out):
         if len(formula) == len(local) and all(close(s, f, **NUMERICAL) for s, f in zip(local, formula)):
             return text
     return None
+
+
+def consistent_misconception(case: Case, siblings: list[Case]) -> str | None:
+    """A known wrong formula that reproduces *every* plain case of this op: strong enough evidence to name
+    it even where it coincides with another pattern on one case (an inverted relu step gives 0 at x > 0)."""
+    if case.probe.get("check") != "value" or not siblings:
+        return None
+    texts = None
+    for sibling in siblings:
+        got = sibling.student.get("grads")
+        if not isinstance(got, list):
+            return None
+        matching = {text for text, formula in candidates(sibling.probe["op"], sibling.probe["leaves"],
+                                                         _exponent(sibling.probe), sibling.reference.get("data"))
+                    if len(formula) == len(got) and all(close((s - 0.0) / sibling.probe["g"], f, **NUMERICAL)
+                                                        for s, f in zip(got, formula))}
+        texts = matching if texts is None else texts & matching
+    return sorted(texts)[0] if texts else None
+
+
+def _exponent(probe: dict):
+    return probe["operands"][1].get("const") if len(probe["operands"]) > 1 else None
 
 
 def candidates(op: str, xs: list, k, out) -> list[tuple[str, list]]:
@@ -196,8 +227,13 @@ def link_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
 
 
 def part_is_broken(ev: Evidence, part: str) -> bool:
-    """Whether an op fails any of its own plain cases (used to excuse the ops built on it)."""
-    return any(forward_finding(ev, c, part) or gradient_finding(ev, c, part) for c in ev.cases(part, kind="op"))
+    """Whether an op fails any of its own isolated cases: used to excuse the ops built on it, and to
+    blame it for a graph that goes wrong around it."""
+    key = ("broken", part)
+    if key not in ev.memo:
+        ev.memo[key] = any(forward_finding(ev, c, part) or gradient_finding(ev, c, part) or link_finding(ev, c, part)
+                           for c in ev.cases(part, kind="op"))
+    return ev.memo[key]
 
 
 def blame_composite(ev: Evidence, part: str, found: Finding | None) -> Finding | None:
@@ -222,7 +258,7 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
     label = f"in the graph `{case.label}`"
     if "error" in s and s.get("stage") == "forward":
         index = s.get("node", 0) if isinstance(s.get("node"), int) else 0
-        op = nodes[min(index, len(nodes) - 1)][0]
+        op = suspect(ev, [nodes[min(index, len(nodes) - 1)][0]], [node[0] for node in nodes])
         return op, Finding("crash", f"{label}, building node {index + 1} ({op}) raises "
                            f"{s['error'].get('type')}: {s['error'].get('message')}", case=case.label,
                            where=ev.where(s["error"].get("where")))
@@ -230,11 +266,11 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
     for i, want in enumerate(r["data"]):
         got = data[i] if isinstance(data, list) and i < len(data) else None
         if not close(got, want, **REFERENCE):
-            return nodes[i][0], Finding("wrong_forward", f"{label}, node {i + 1} ({nodes[i][0]}) holds {fmt(got)}, "
+            return suspect(ev, [nodes[i][0]], [node[0] for node in nodes]), Finding("wrong_forward", f"{label}, node {i + 1} ({nodes[i][0]}) holds {fmt(got)}, "
                                         f"expected {fmt(want)}.", case=case.label, expected=want, got=got,
                                         graph=graph_picture(probe, s, ("node", i)))
     if "error" in s:
-        op = nodes[-1][0]
+        op = suspect(ev, [nodes[-1][0]], [node[0] for node in nodes])
         return op, Finding("crash", f"{label}, backpropagation raises {s['error'].get('type')}: "
                            f"{s['error'].get('message')}", case=case.label, where=ev.where(s["error"].get("where")))
     refs = [("leaf", i) for i in range(len(probe["leaves"]))] + [("node", i) for i in range(len(nodes))]
@@ -247,10 +283,9 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
         return None
     latest = wrong[-1]  # every node after it is right, so one of its consumers passed it a wrong gradient
     consumers = [i for i, (_, *operands) in enumerate(nodes) if {latest[0]: latest[1]} in operands]
-    op = nodes[consumers[-1]][0] if consumers else nodes[-1][0]
+    op = suspect(ev, [nodes[i][0] for i in consumers] or [nodes[-1][0]], [node[0] for node in nodes])
     uses = sum(operands.count({latest[0]: latest[1]}) for _, *operands in nodes)
-    code = "overwrite" if uses > 1 and all(
-        nodes[c][0] == op for c in consumers) and close_share(got_grads.get(latest), want_grads[latest]) else "wrong_derivative"
+    code = isolated_diagnosis(ev, op) or ("overwrite" if uses > 1 else "wrong_derivative")
     name = node_name(probe, latest)
     return op, Finding(code, f"{label}, the gradient first goes wrong at {name}, an input of {op}: "
                        f"{name}.grad = {fmt(got_grads.get(latest))}, expected {fmt(want_grads[latest])}.",
@@ -258,9 +293,23 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
                        graph=graph_picture(probe, s, latest))
 
 
-def close_share(got, want) -> bool:
-    """Whether `got` looks like only some of the contributions that should have been summed."""
-    return isinstance(got, float) and isinstance(want, float) and not close(got, want, **NUMERICAL)
+def suspect(ev: Evidence, consumer_ops: list[str], graph_ops: list[str]) -> str:
+    """The op to blame: a consumer of the first wrong node that already fails in isolation, else any op of
+    the graph that does (its bug explains the graph), else the last consumer (a bug only graphs reveal)."""
+    for ops in (consumer_ops, graph_ops):
+        broken = [op for op in ops if part_is_broken(ev, op)]
+        if broken:
+            return broken[-1]
+    return consumer_ops[-1]
+
+
+def isolated_diagnosis(ev: Evidence, op: str) -> str | None:
+    """The diagnosis the op's own isolated cases give, so a graph names the same bug they do."""
+    for case in ev.cases(op, kind="op"):
+        found = forward_finding(ev, case, op) or gradient_finding(ev, case, op) or link_finding(ev, case, op)
+        if found:
+            return found.diagnosis
+    return None
 
 
 def node_name(probe: dict, ref: tuple[str, int]) -> str:

@@ -13,7 +13,7 @@ from grader.reference import make_kit
 
 def _model(probe: dict):
     kit = make_kit()
-    model = kit["MLP"](probe["nin"], probe["nouts"])
+    model = kit["MLP"](probe["nin"], list(probe["nouts"]))
     for p, w in zip(model.parameters(), probe["weights"]):
         p.data = w
     return model
@@ -74,6 +74,11 @@ def first_loss_finding(ev: Evidence, case: Case) -> Finding | None:
     got, want = case.student["losses"][0], case.reference["losses"][0]
     if close(got, want, **TRAINING):
         return None
+    after = replay({**case.probe, "steps": 2}, "plain")[0]
+    if len(after) > 1 and close(got, after[1], **TRAINING):
+        return Finding("wrong_losses", f"The first loss is {fmt(got)}, the loss *after* the first update; record "
+                       f"each step's loss before its update ({fmt(want)}).", case=case.label, expected=want, got=got,
+                       where=ev.where(case.student.get("where")))
     for name, words in LOSS_WORDS.items():
         if close(got, replay(case.probe, "plain", loss=name)[0][0], **TRAINING):
             return Finding("loss_not_sum_of_squares", f"The first loss is {fmt(got)}, which is {words}; the sum of "
@@ -86,7 +91,7 @@ def first_loss_finding(ev: Evidence, case: Case) -> Finding | None:
 
 def update_finding(ev: Evidence, case: Case) -> Finding | None:
     """One step: the change of every weight must be -lr times its gradient."""
-    found = error_finding(ev, case)
+    found = first_loss_finding(ev, case)  # a different loss has different gradients: name that first
     if found:
         return found
     start = case.probe["weights"]

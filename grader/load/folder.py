@@ -57,11 +57,11 @@ def _stage_package(package: Path, origin: Path, staged: Path, limits: Limits, no
     prefix = f"{package.relative_to(shown_from).as_posix()}/" if package != shown_from else ""
     missing = [name for name in EXPECTED if name not in top]
     others = [name for name in top if name not in EXPECTED and name != "__init__.py"]
-    renames = dict(_renames(others, missing))
+    renames = {new: old for old, new in _renames(others, missing)}
     if len(missing) == len(EXPECTED):
-        found = join_names([f"{prefix}{name}" for name in others]) if others else "no .py files"
+        found = join_names([f"{prefix}{name}" for name in top]) if top else "no .py files"
         raise SubmissionError(f"found {found}; expected {prefix}engine.py, nn.py and train.py"
-                              + _rename_hint(list(renames.items())))
+                              + _rename_hint([(old, new) for new, old in renames.items()]))
     total = sum(f.stat().st_size for f in files)
     if total > limits.max_total_bytes:
         raise SubmissionError(f"the package's .py files come to {human_size(total)}, "

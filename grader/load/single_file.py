@@ -209,7 +209,8 @@ def stage_python_file(path: Path, display: str, origin: Path, staged: Path, limi
     (staged / STAGED_MODULE).write_text(text, encoding="utf-8")
     notes = []
     if filtered.dropped:
-        notes.append(exploratory_note(len(filtered.dropped), "lines " + line_ranges(filtered.dropped)))
+        where = ("line " if len(filtered.dropped) == 1 else "lines ") + line_ranges(filtered.dropped)
+        notes.append(exploratory_note(len(filtered.dropped), where))
     if (note := missing_names_note(filtered.defined)) is not None:
         notes.append(note)
     return Submission(origin, staged, "module", notes, {STAGED_MODULE: StagedFile(display)})

@@ -84,6 +84,22 @@ def resolve(spec: dict, leaves: list, nodes: list):
     return spec["const"]
 
 
+def reachable(out, leaves: list) -> list[bool]:
+    """Whether each leaf can be reached from `out` through `_prev` (directly, or through the inner nodes
+    of an op built from other ops)."""
+    seen, stack, found = set(), [out], set()
+    targets = {id(leaf) for leaf in leaves}
+    while stack and len(seen) < 10_000:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if id(node) in targets and node is not out:
+            found.add(id(node))
+        stack.extend(getattr(node, "_prev", ()) or ())
+    return [id(leaf) in found for leaf in leaves]
+
+
 def trusted_backward(out, seed: float) -> None:
     """Backpropagate through `_prev` in a known-good order, so op probes never depend on the student's
     own `backward()` (graded as a part of its own)."""
@@ -129,8 +145,7 @@ def probe_op(api: dict, probe: dict, files: tuple) -> dict:
         result["data"] = plain(out.data)
     except NotANumber as exc:
         return {**result, "stage": "forward", "error": describe_error(exc, files)}
-    prev = list(getattr(out, "_prev", ()) or ())
-    result["linked"] = [any(p is leaf for p in prev) for leaf in leaves]
+    result["linked"] = reachable(out, leaves)
     result["backward_callable"] = callable(getattr(out, "_backward", None))
     result["backward_where"] = code_location(getattr(out, "_backward", None))
     try:

@@ -58,8 +58,6 @@ class Value:
         return out
 
     def __neg__(self): return self * -1
-    def __radd__(self, o): return self + o
-    def __rmul__(self, o): return self * o
     def __rsub__(self, o): return as_value(o) - self
     def __rtruediv__(self, o): return as_value(o) / self
 
@@ -97,6 +95,11 @@ class Value:
         self.grad = 1.0
         for v in order[::-1]:
             v._backward()
+
+
+# + and * commute, so the reflected versions are the same functions
+Value.__radd__ = Value.__add__
+Value.__rmul__ = Value.__mul__
 
 
 class Module:

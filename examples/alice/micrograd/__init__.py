@@ -1,0 +1,4 @@
+"""Alice's micrograd."""
+from micrograd.engine import Value
+
+__all__ = ["Value"]

@@ -1,0 +1,2 @@
+"""micrograd -- Frank"""
+from micrograd.engine import Value

@@ -1,0 +1,87 @@
+"""`micrograde grade SUBMISSIONS --out OUTDIR`: grade a whole class in parallel, resumably.
+
+Writes OUTDIR/students/<id>/{report.json,report.md}, gradebook.csv, summary.md, summary.html and plots,
+then prints a student / score / status table. See docs/batch.md.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from grader.assignment import AssignmentError, load_assignment
+from grader.cli import UsageError
+
+HELP = "Grade a folder, zip or LMS export of submissions in parallel; write reports, a gradebook and a summary."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    from grader.batch.discover import LAYOUTS
+
+    parser.add_argument("submissions", type=Path, help="folder (or .zip) of submissions, or a Gradescope, Canvas "
+                                                       "or GitHub Classroom export")
+    parser.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
+    parser.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
+    parser.add_argument("--force", action="store_true", help="regrade submissions whose reports are up to date")
+    parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices (every N-th id, sorted)")
+    parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
+    parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="export layout (default: detect)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.batch.discover import DiscoveryError, discover, parse_shard, shard, unpack_class_zip
+    from grader.batch.progress import Progress
+    from grader.batch.runner import default_jobs, grade_entries
+    from grader.batch.store import StudentStore, content_hash, grader_key
+    from grader.batch.summary import rebuild, table_text
+
+    if args.jobs < 0:
+        raise UsageError("-j must be a positive number of worker processes")
+    try:
+        assignment = load_assignment(args.assignment)
+    except AssignmentError as exc:
+        raise UsageError(str(exc)) from None
+    source = args.submissions
+    if not source.exists():
+        raise UsageError(f"{source} does not exist")
+    if source.is_file() and source.suffix.lower() != ".zip":
+        raise UsageError(f"{source} is a single file; give a folder or a .zip of submissions "
+                         "(grade one submission with `micrograde check`)")
+    workdir = Path(tempfile.mkdtemp(prefix="micrograde-batch-"))
+    try:
+        try:
+            root = unpack_class_zip(source, workdir / "unpacked") if source.is_file() else source
+            layout, entries = discover(root, workdir, args.layout)
+            if args.shard:
+                entries = shard(entries, *parse_shard(args.shard))
+        except DiscoveryError as exc:
+            raise UsageError(str(exc)) from None
+        out = args.out
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {out} exists and is not a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        store, key = StudentStore(out), grader_key(assignment)
+        hashes = {e.id: content_hash(e.path) for e in entries}
+        todo = [e for e in entries if args.force or not store.is_current(e.id, hashes[e.id], key)]
+        jobs = args.jobs or default_jobs()
+        print(f"{len(entries)} submissions ({layout} layout), {len(todo)} to grade, "
+              f"{len(entries) - len(todo)} unchanged; {jobs} workers", file=sys.stderr)
+        progress = Progress(len(todo))
+
+        def save(entry, result, _seconds):
+            store.save(entry.id, result, hashes[entry.id], key)
+            progress.advance(entry.id)
+
+        try:
+            grade_entries(todo, assignment, jobs, save)
+        finally:
+            progress.close()
+            table = rebuild(out, assignment)
+        sys.stdout.write(table_text(table))
+        print(f"{len(todo)} graded, {len(entries) - len(todo)} skipped (unchanged); "
+              f"gradebook: {out / 'gradebook.csv'}, summary: {out / 'summary.html'}")
+        return 0
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

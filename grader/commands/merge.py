@@ -1,0 +1,49 @@
+"""`micrograde merge OUT1 OUT2 ... --out OUT`: combine the output folders of `grade --shard` runs."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.assignment import AssignmentError, load_assignment
+from grader.cli import UsageError
+
+HELP = "Combine the output folders of sharded `micrograde grade` runs into one, with one gradebook and summary."
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("parts", nargs="+", type=Path, metavar="OUTDIR", help="output folders of `micrograde grade`")
+    parser.add_argument("--out", type=Path, required=True, help="the combined output folder")
+    parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from grader.batch.store import write_atomic
+    from grader.batch.summary import rebuild, table_text
+
+    try:
+        assignment = load_assignment(args.assignment)
+    except AssignmentError as exc:
+        raise UsageError(str(exc)) from None
+    for part in args.parts:
+        if not (part / "students").is_dir():
+            raise UsageError(f"{part} is not an output folder of `micrograde grade` (no students/ in it)")
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    seen: dict[str, Path] = {}
+    for part in args.parts:
+        for folder in sorted(p for p in (part / "students").iterdir() if p.is_dir()):
+            if folder.name in seen and seen[folder.name] != part:
+                print(f"micrograde merge: {folder.name} is in {seen[folder.name]} and {part}; keeping {part}",
+                      file=sys.stderr)
+            seen[folder.name] = part
+            target = out / "students" / folder.name
+            if target.resolve() == folder.resolve():
+                continue
+            for file in sorted(folder.iterdir()):
+                if file.is_file() and not file.name.startswith("."):
+                    write_atomic(target / file.name, file.read_bytes())
+    table = rebuild(out, assignment)
+    sys.stdout.write(table_text(table))
+    print(f"merged {len(seen)} students from {len(args.parts)} folders into {out}")
+    return 0

@@ -1,0 +1,155 @@
+"""The GitHub Actions report: one `::error` workflow command per failed part (the line the student must
+fix shows up annotated in the pull request), plus, where the runner provides them, a Markdown step
+summary ($GITHUB_STEP_SUMMARY) and the `score` / `max_score` step outputs ($GITHUB_OUTPUT).
+
+GitHub shows at most 10 error annotations per step, so parts beyond the tenth are only in the summary.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+from grader.judge.diagnoses import CATALOGUE
+from grader.report import mermaid
+from grader.report.sanitize import clean
+from grader.score import GradeResult, PartResult, TestResult
+
+MAX_ANNOTATIONS = 10
+# GitHub rejects a step summary over 1 MiB; staying well below leaves room for other steps.
+MAX_SUMMARY_CHARS = 200_000
+
+
+def render(result: GradeResult, env: Mapping[str, str] | None = None, **_) -> str:
+    """The annotation lines for standard output. As side effects, appends the Markdown summary to the file
+    named by GITHUB_STEP_SUMMARY and the step outputs to GITHUB_OUTPUT, when those are set in `env`
+    (default: the process environment)."""
+    env = os.environ if env is None else env
+    if env.get("GITHUB_STEP_SUMMARY"):
+        with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:
+            summary.write(step_summary(result))
+    if env.get("GITHUB_OUTPUT"):
+        with open(env["GITHUB_OUTPUT"], "a", encoding="utf-8") as output:
+            output.write(f"score={round(result.score, 6)}\nmax_score={round(result.max_score, 6)}\n"
+                         f"passed={'true' if result.all_passed else 'false'}\n")
+    return "".join(line + "\n" for line in annotations(result))
+
+
+def annotations(result: GradeResult) -> list[str]:
+    """`::error` commands: one for an unreadable submission, else one per failed part (its first failure)."""
+    if result.status == "error":
+        return [command("error", clean(result.error or "the submission could not be graded"),
+                        title="micrograde: could not grade")]
+    lines = []
+    for part, test in failed_parts(result)[:MAX_ANNOTATIONS]:
+        title = f"{part.id}: {diagnosis_title(test)}"
+        message = clean(test.message)
+        if test.hint:
+            message += f"\nHint: {clean(test.hint)}"
+        lines.append(command("error", message, file=clean(test.file) if test.file else None,
+                             line=test.line, title=title))
+    return lines
+
+
+def failed_parts(result: GradeResult) -> list[tuple[PartResult, TestResult]]:
+    """Each part that did not pass, with its first non-passing check (the one with the smallest case)."""
+    pairs = []
+    for part in result.parts:
+        first = next((t for t in result.tests if t.part == part.id and t.status != "passed"), None)
+        if first is not None:
+            pairs.append((part, first))
+    return pairs
+
+
+def diagnosis_title(test: TestResult) -> str:
+    known = CATALOGUE.get(test.diagnosis or "")
+    if known is not None:
+        return known.title
+    return "the grader could not run this check" if test.status == "error" else "check failed"
+
+
+def command(name: str, message: str, **properties: object) -> str:
+    """One workflow command line, escaped so that no text can end it early or start another command."""
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items() if value is not None)
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def step_summary(result: GradeResult) -> str:
+    """The Markdown report: points per part, then each failure's smallest case, hint, place and graph."""
+    out = [f"## micrograde: {points(result.score)} / {points(result.max_score)}\n"]
+    if result.status == "error":
+        out.append(f"**Could not grade the submission:** {md_text(result.error or '')}\n")
+    for note in result.notes:
+        out.append(f"> {md_text(note)}\n")
+    out.append("\n| part | points | checks passed | status |\n| --- | ---: | ---: | --- |\n")
+    for part in result.parts:
+        mark = "✅" if part.status == "passed" else "❌"
+        out.append(f"| {mark} `{part.id}` {md_text(part.title)} | {points(part.score)} / {points(part.max_score)} "
+                   f"| {part.passed} / {part.total} | {md_text(part.status)} |\n")
+    for part, test in failed_parts(result):
+        others = [t for t in result.tests if t.part == part.id and t.status != "passed" and t is not test]
+        out.append(failure_section(part, test, others))
+    text = "".join(out) + "\n"
+    if len(text) > MAX_SUMMARY_CHARS:
+        text = text[:MAX_SUMMARY_CHARS] + "\n\n… (report cut to fit GitHub's step summary limit)\n"
+    return text
+
+
+def failure_section(part: PartResult, test: TestResult, others: list[TestResult] = ()) -> str:
+    """One failed part: its first failure in full, the other failing checks by name, and the first
+    expression graph among the failures drawn in Mermaid."""
+    lines = [f"\n### ❌ {part.id}: {md_text(diagnosis_title(test))}\n",
+             f"{md_text(test.message)}\n"]
+    rows = [("check", code_span(test.check)), ("case", test.case), ("expected", test.expected),
+            ("got", test.got), ("numerical estimate", test.numerical)]
+    rows = [(name, value) for name, value in rows if value is not None]
+    if rows:
+        lines.append("\n| | |\n| --- | --- |\n")
+        for name, value in rows:
+            cell = value if name == "check" else code_span(_value(value))
+            lines.append(f"| {name} | {cell} |\n")
+    if test.file:
+        where = f"{clean(test.file)}:{test.line}" if test.line else clean(test.file)
+        lines.append(f"\nWhere: {code_span(where)}\n")
+    if test.hint:
+        lines.append(f"\n**Hint:** {md_text(test.hint)}\n")
+    if others:
+        lines.append("\nAlso failing: " + ", ".join(code_span(t.check) for t in others) + "\n")
+    drawn = next((t for t in (test, *others) if t.graph), None)
+    if drawn is not None:
+        case = f" {code_span(drawn.case)}" if drawn.case else ""
+        lines.append(f"\nThe expression graph{case} of {code_span(drawn.check)}, "
+                     "its first wrong gradient in red:\n\n")
+        lines.append(mermaid.fenced(drawn.graph) + "\n")
+    return "".join(lines)
+
+
+def points(value: float) -> str:
+    """Points as people read them: at most two decimals, no trailing zeros."""
+    return f"{round(value, 2):g}"
+
+
+def md_text(text: object) -> str:
+    """Submission-derived prose for a Markdown table cell or paragraph: no raw HTML, no broken tables."""
+    text = clean(str(text)).replace("\r", " ").replace("\n", " ")
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def code_span(text: object) -> str:
+    text = clean(str(text)).replace("\n", " ").replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _value(value: object) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

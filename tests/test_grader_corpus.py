@@ -1,0 +1,68 @@
+"""The grader against the corpus: every single-bug mutant loses points in exactly its part, with the
+right headline diagnosis; every correct variant gets full marks; the reference gets full marks."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import corpus_tools
+from grader.assignment import load_assignment
+from grader.pipeline import judge, probe_submission
+
+COMPOSITE_PARTS = {"neg", "sub", "div"}  # given code built on other ops: may fail along with them, worth 0
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade every mutant and variant in one batch: probes in parallel, one judging session."""
+    root = tmp_path_factory.mktemp("corpus")
+    jobs = []
+    for mutant in corpus_tools.load_mutants():
+        jobs.append((f"mutant:{mutant['name']}", corpus_tools.build_mutant(mutant, root / f"m-{mutant['name']}")))
+    for variant in corpus_tools.load_variants():
+        jobs.append((f"variant:{variant['name']}", corpus_tools.build_variant(variant, root / f"v-{variant['name']}")))
+    jobs.append(("reference", Path(corpus_tools.REPO_DIR / "reference")))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        probed = list(pool.map(lambda job: probe_submission(job[1], name=job[0]), jobs))
+    return {result.submission: result for result in judge(probed, load_assignment())}
+
+
+def test_reference_gets_full_marks(graded):
+    result = graded["reference"]
+    assert result.score == result.max_score == 100
+    assert all(test.status == "passed" for test in result.tests)
+
+
+@pytest.mark.parametrize("variant", corpus_tools.load_variants(), ids=lambda v: v["name"])
+def test_correct_variant_gets_full_marks(graded, variant):
+    result = graded[f"variant:{variant['name']}"]
+    failing = [(t.name, t.message) for t in result.tests if t.status != "passed"]
+    assert result.status == "graded", result.error
+    assert result.score == result.max_score, failing
+
+
+@pytest.mark.parametrize("mutant", corpus_tools.load_mutants(), ids=lambda m: m["name"])
+def test_mutant_loses_points_in_its_part_only(graded, mutant):
+    result = graded[f"mutant:{mutant['name']}"]
+    parts = {part.id: part for part in result.parts}
+    part = parts[mutant["part"]]
+    assert part.status != "passed", f"{mutant['name']} was not caught"
+    if part.max_score > 0:
+        assert part.score < part.max_score
+    charged = {p.id for p in result.parts if p.score < p.max_score}
+    assert charged <= {mutant["part"]}, f"{mutant['name']} also cost points in {charged - {mutant['part']}}"
+    failing_elsewhere = {p.id for p in result.parts if p.status != "passed"} - {mutant["part"]} - COMPOSITE_PARTS
+    assert not failing_elsewhere, f"{mutant['name']} is blamed on {failing_elsewhere} too"
+    assert part.diagnosis == mutant["diagnosis"], f"{mutant['name']}: {part.message}"
+
+
+@pytest.mark.parametrize("mutant", corpus_tools.load_mutants(), ids=lambda m: m["name"])
+def test_mutant_feedback_names_a_case_and_a_line(graded, mutant):
+    result = graded[f"mutant:{mutant['name']}"]
+    failed = [t for t in result.tests if t.part == mutant["part"] and t.status != "passed"]
+    assert failed and all(t.message and t.hint for t in failed)
+    assert any(t.case for t in failed)
+    if mutant["diagnosis"] not in ("missing", "no_plain_number"):
+        assert any(t.file and t.line for t in failed), f"{mutant['name']}: no file:line in the feedback"
