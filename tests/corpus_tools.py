@@ -4,8 +4,8 @@ A mutant is the reference package with one `find` snippet replaced (tests/corpus
 variant is a correct submission written differently, either as edits of the reference package or as a
 complete single file / notebook under tests/corpus/correct/ (all listed in tests/corpus/correct.toml).
 
-Run as a script, `python corpus_tools.py probe PATH` prints (as JSON) what the submission at PATH
-computes on a fixed set of small expressions, using its own Value, MLP, backward() and train().
+Run as a script, `python corpus_tools.py probe PATH [PATH ...]` prints (as JSON, after a marker) what each
+submission computes on a fixed set of small expressions, using its own Value, MLP, backward() and train().
 The script needs only the standard library, so it runs in a clean subprocess.
 """
 from __future__ import annotations
@@ -70,7 +70,8 @@ def load_variants() -> list[dict]:
 def apply_edit(text: str, find: str, replace: str, where: str = "") -> str:
     """`text` with the one occurrence of `find` replaced; any other number of occurrences is an error."""
     count = text.count(find)
-    assert count == 1, f"{where}: the find snippet occurs {count} times (must be exactly once):\n{find}"
+    if count != 1:
+        raise AssertionError(f"{where}: the find snippet occurs {count} times (must be exactly once):\n{find}")
     return text.replace(find, replace, 1)
 
 
@@ -88,7 +89,8 @@ def copy_reference(dest: Path) -> Path:
 def _edit_package(dest: Path, edits: list[dict], where: str) -> Path:
     copy_reference(dest)
     for i, edit in enumerate(edits):
-        assert edit["file"] in PACKAGE_FILES, f"{where}: unknown file {edit['file']!r}"
+        if edit["file"] not in PACKAGE_FILES:
+            raise AssertionError(f"{where}: unknown file {edit['file']!r}, not one of {PACKAGE_FILES}")
         path = Path(dest) / "micrograd" / edit["file"]
         text = path.read_text(encoding="utf-8")
         path.write_text(apply_edit(text, edit["find"], edit["replace"], f"{where} edit {i}"), encoding="utf-8")
@@ -387,35 +389,63 @@ def run_probes(path: Path) -> dict:
 
     signal.signal(signal.SIGALRM, timeout)
     try:
-        api = load_api(path)
-    except Exception as exc:  # noqa: BLE001
-        return {"load": f"error: {type(exc).__name__}: {exc}"}
-    probes = dict(_engine_probes())
-    probes["zero_grad"] = lambda _V: _zero_grad(api)
-    probes["train(steps=3, lr=0.03)"] = _train(api, steps=3, lr=0.03)
-    probes["train(default)"] = _train(api)
-    results = {}
-    for name, probe in probes.items():
-        signal.alarm(5)
         try:
-            results[name] = [_plain(v) for v in probe(api["Value"])]
-        except BaseException as exc:  # noqa: BLE001 - every failure is a result here
-            results[name] = f"error: {type(exc).__name__}: {str(exc)[:200]}"
-        finally:
-            signal.alarm(0)
-    return results
+            api = load_api(path)
+        except Exception as exc:  # noqa: BLE001
+            return {"load": f"error: {type(exc).__name__}: {exc}"}
+        probes = dict(_engine_probes())
+        probes["zero_grad"] = lambda _V: _zero_grad(api)
+        probes["train(steps=3, lr=0.03)"] = _train(api, steps=3, lr=0.03)
+        probes["train(default)"] = _train(api)
+        results = {}
+        for name, probe in probes.items():
+            signal.alarm(5)
+            try:
+                results[name] = [_plain(v) for v in probe(api["Value"])]
+            except BaseException as exc:  # noqa: BLE001 - every failure is a result here
+                results[name] = f"error: {type(exc).__name__}: {str(exc)[:200]}"
+            finally:
+                signal.alarm(0)
+        return results
+    finally:
+        _forget_package(path)
+
+
+def _forget_package(path: Path) -> None:
+    """Drop an imported `micrograd` and its folder from this interpreter, so the next submission gets its own."""
+    for name in [n for n in sys.modules if n == "micrograd" or n.startswith("micrograd.")]:
+        del sys.modules[name]
+    folder = str(Path(path).resolve())
+    while folder in sys.path:
+        sys.path.remove(folder)
+
+
+_MARKER = "@@corpus-probe-results@@"
+
+
+def probe_many_in_subprocess(paths: list[Path], timeout: float = 120) -> list[dict]:
+    """run_probes of each path, several submissions to one fresh interpreter (each with its own
+    `micrograd`); if that interpreter dies, every path is probed again in an interpreter of its own."""
+    paths = [Path(p).resolve() for p in paths]
+    # -B: importing a package in place (the examples) must leave no __pycache__ behind.
+    command = [sys.executable, "-B", str(Path(__file__).resolve()), "probe", *map(str, paths)]
+    try:
+        proc = subprocess.run(command, check=False, capture_output=True, text=True, timeout=timeout,
+                              cwd=str(paths[0].parent))
+        if proc.returncode == 0 and _MARKER in proc.stdout:
+            results = json.loads(proc.stdout.rsplit(_MARKER, 1)[1])
+            return [results[str(p)] for p in paths]
+        failure = f"error: exit {proc.returncode}: {proc.stderr[-2000:]}"
+    except subprocess.TimeoutExpired:
+        failure = f"error: no answer in {timeout} s"
+    if len(paths) == 1:
+        return [{"load": failure}]
+    return [probe_many_in_subprocess([p], timeout)[0] for p in paths]
 
 
 def probe_in_subprocess(path: Path, timeout: float = 60) -> dict:
-    """run_probes(path) in a fresh interpreter (so every submission gets its own `micrograd`)."""
-    # -B: importing a package in place (the examples) must leave no __pycache__ behind.
-    proc = subprocess.run(
-        [sys.executable, "-B", str(Path(__file__).resolve()), "probe", str(Path(path).resolve())],
-        check=False, capture_output=True, text=True, timeout=timeout, cwd=str(Path(path).resolve().parent),
-    )
-    if proc.returncode != 0:
-        return {"load": f"error: exit {proc.returncode}: {proc.stderr[-2000:]}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    """run_probes(path) in a fresh interpreter."""
+    return probe_many_in_subprocess([path], timeout)[0]
 
 
 def same_result(mine, theirs, rel=1e-7, abs_tol=1e-9) -> bool:
@@ -439,11 +469,11 @@ def differences(results: dict, reference: dict) -> list[str]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "probe":
+    if len(sys.argv) >= 3 and sys.argv[1] == "probe":
         sys.setrecursionlimit(10_000)
-        outcome = run_probes(Path(sys.argv[2]))
+        outcome = {path: run_probes(Path(path)) for path in sys.argv[2:]}
+        sys.stdout.write("\n" + _MARKER + json.dumps(outcome) + "\n")
         sys.stdout.flush()
-        print(json.dumps(outcome))
     else:
-        print("usage: corpus_tools.py probe PATH", file=sys.stderr)
+        print("usage: corpus_tools.py probe PATH [PATH ...]", file=sys.stderr)
         raise SystemExit(2)

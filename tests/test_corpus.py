@@ -82,7 +82,7 @@ def test_part_ids_are_the_graders():
 
 @pytest.mark.parametrize("entry", MUTANTS, ids=[m["name"] for m in MUTANTS])
 def test_mutant_entry_is_well_formed(entry):
-    assert set(entry) == {"name", "file", "find", "replace", "part", "diagnosis", "why"}, entry["name"]
+    assert {"name", "file", "find", "replace", "part", "diagnosis", "why"} <= set(entry), entry["name"]
     assert entry["file"] in ct.PACKAGE_FILES
     assert entry["part"] in ct.PART_IDS
     assert entry["diagnosis"] in ct.DIAGNOSES[entry["part"]], f"{entry['diagnosis']} is not a code of {entry['part']}"
@@ -108,7 +108,7 @@ def test_variant_entry_is_well_formed(entry):
     else:
         assert entry["edit"]
         for edit in entry["edit"]:
-            assert set(edit) == {"file", "find", "replace"} and edit["file"] in ct.PACKAGE_FILES
+            assert {"file", "find", "replace"} <= set(edit) and edit["file"] in ct.PACKAGE_FILES
 
 
 def test_every_corpus_file_is_listed():
@@ -176,6 +176,9 @@ def test_definitions_skip_exploration():
 
 # ----------------------------------------------------------------------------------------- behaviour
 
+BATCH = 12
+
+
 @pytest.fixture(scope="module")
 def probed(tmp_path_factory):
     """Probe results of the reference, every mutant, every variant and every example, computed in parallel."""
@@ -188,9 +191,12 @@ def probed(tmp_path_factory):
     for path in sorted(EXAMPLES_DIR.iterdir()):
         if path.is_dir() or path.suffix in (".py", ".ipynb"):
             jobs[("example", path.name)] = path
-    with ThreadPoolExecutor(max_workers=max(4, 2 * (os.cpu_count() or 1))) as pool:
-        results = dict(zip(jobs, pool.map(ct.probe_in_subprocess, jobs.values())))
-    return results
+    keys = list(jobs)
+    # A few submissions per interpreter: starting Python costs more than probing one submission.
+    batches = [keys[i:i + BATCH] for i in range(0, len(keys), BATCH)]
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1)) as pool:
+        answers = pool.map(lambda batch: ct.probe_many_in_subprocess([jobs[k] for k in batch]), batches)
+        return {key: result for batch, results in zip(batches, answers) for key, result in zip(batch, results)}
 
 
 def test_reference_passes_every_probe(probed):

@@ -22,7 +22,7 @@ from grader.score import GradeResult, score
 
 CHUNK = 25
 # A worker is replaced after this many chunks, so memory stays flat however many submissions there are.
-TASKS_PER_WORKER = 8
+TASKS_PER_WORKER = 2
 
 OnResult = Callable[[Entry, GradeResult, float], None]
 

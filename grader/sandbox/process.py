@@ -17,7 +17,10 @@ import sys
 import sysconfig
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+
+from grader.paths import REPO_DIR
 
 RUNTIME_FILES = {"child.py": Path(__file__).with_name("child.py"),
                  "runners.py": Path(__file__).resolve().parent.parent / "probes" / "runners.py"}
@@ -51,6 +54,29 @@ def library_paths() -> list[str]:
     dynload = os.path.join(sysconfig.get_paths()["stdlib"], "lib-dynload")
     zipped = os.path.join(sys.base_prefix, "lib", f"python{sys.version_info.major}{sys.version_info.minor}.zip")
     return list(dict.fromkeys(paths + [dynload, zipped]))
+
+
+# Mounted over in the child's mount namespace, so the reference and the tests cannot even be read.
+HIDDEN_DIRS = tuple(str(REPO_DIR / name) for name in ("reference", "tests", "examples", "assignments", "grader"))
+HIDE_THEN_EXEC = ('for d in "$@"; do [ "$d" = -- ] && break; mount -t tmpfs -o size=4k,ro none "$d" || exit 97; '
+                  'shift; done; shift; exec "$@"')
+
+
+@lru_cache(maxsize=1)
+def namespace_prefix() -> tuple[str, ...]:
+    """Run the child in fresh PID, network and mount namespaces where the grader is root on Linux: no
+    network, the grader's own folders hidden, and when the child's namespace ends every process in it
+    ends too, even one that called setsid(). Elsewhere (or if this fails) the child runs without them."""
+    hidden = [d for d in HIDDEN_DIRS if os.path.isdir(d)]
+    command = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "sh", "-c", HIDE_THEN_EXEC,
+               "hide", *hidden, "--")
+    if os.name != "posix" or os.geteuid() != 0 or shutil.which("unshare") is None:
+        return ()
+    try:
+        works = subprocess.run([*command, "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return command if works else ()
 
 
 def prepare_runtime(folder: Path) -> Path:
@@ -110,7 +136,7 @@ def _one_child(staged, kind, probes, runtime, output_path, start, kit_source, li
                  "{'__name__': '__main__', '__file__': 'child.py'})")
     with open(output_path, "wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-c", bootstrap], stdin=subprocess.PIPE, stdout=output, stderr=output,
+            [*namespace_prefix(), sys.executable, "-I", "-S", "-c", bootstrap], stdin=subprocess.PIPE, stdout=output, stderr=output,
             cwd=staged, env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0", "HOME": str(staged)},
             pass_fds=(write_fd,), start_new_session=True, preexec_fn=_limit(limits))
     os.close(write_fd)
