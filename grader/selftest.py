@@ -244,8 +244,11 @@ from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.train import train
 
-def safe(node):
-    return node.tanh() + 2
+def safe(node, pool):
+    # tanh + 2 lies in (1, 3): a safe divisor and base; kept in the pool so later nodes reuse it.
+    out = node.tanh() + 2
+    pool.append(out)
+    return out
 
 def graph(rng):
     leaves = [Value(rng.uniform(-2, 2)) for _ in range(rng.randint(2, 4))]
@@ -257,11 +260,15 @@ def graph(rng):
         if kind == 0: out = a + b
         elif kind == 1: out = a - b
         elif kind == 2: out = a * b
-        elif kind == 3: out = a / safe(b)
-        elif kind == 4: out = safe(a) ** rng.choice([2, 3, -1, -2, 0.5])
-        elif kind == 5: out = a.tanh().exp()
+        elif kind == 3: out = a / safe(b, pool)
+        elif kind == 4: out = safe(a, pool) ** rng.choice([2, 3, -1, -2, 0.5])
+        elif kind == 5: out = safe(a, pool).exp()
         elif kind == 6: out = a.tanh()
-        elif kind == 7: out = a.relu()
+        elif kind == 7:
+            scaled = a * c
+            r = scaled.relu()
+            pool.extend([scaled, r])
+            out = r * b
         elif kind == 8: out = a + c
         elif kind == 9: out = c + a
         elif kind == 10: out = a - c
@@ -269,15 +276,24 @@ def graph(rng):
         elif kind == 12: out = a * c
         elif kind == 13: out = c * a
         elif kind == 14: out = a / c
-        elif kind == 15: out = c / safe(a)
+        elif kind == 15: out = c / safe(a, pool)
         else: out = (a * a).tanh() * b
         pool.append(out)
-    out = pool[-1] + rng.choice(pool[:-1]) * 0.5
+    out = pool[-1]
+    for node in pool[:-1]:  # every node reaches the output, and most reach it twice
+        out = out + node
     out.backward()
     return [out.data] + [n.data for n in pool] + [n.grad for n in pool]
 
+def relu_slope(x, weight):
+    v = Value(x)
+    out = v.relu() * weight
+    out.backward()
+    return [out.data, v.grad]
+
 rng = random.Random(99)
 result = {"graphs": [graph(rng) for _ in range(40)]}
+result["relu"] = [relu_slope(x, 3.0) for x in (-1.5, -0.25, 0.0, 0.25, 0.5, 2.0)]
 
 random.seed(7)
 model = MLP(3, [4, 4, 1])
@@ -301,8 +317,8 @@ def run_oracle(package_parent: Path, timeout: float = ORACLE_TIMEOUT) -> dict | 
     """The oracle's numbers for the package under `package_parent`, or None if it errors or hangs."""
     try:
         done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(package_parent)!r})\n"
-                               + ORACLE_SCRIPT], capture_output=True, text=True, timeout=timeout,
-                              cwd=package_parent)
+                               + ORACLE_SCRIPT], check=False, capture_output=True, text=True,
+                              timeout=timeout, cwd=package_parent)
     except subprocess.TimeoutExpired:
         return None
     if done.returncode != 0:

@@ -3,13 +3,13 @@ import pytest
 
 from grader.judge.ops import (
     OP_PARTS,
-    PRIMITIVE_OPS,
     blame_composite,
     forward_finding,
     gradient_finding,
     graph_blame,
     link_finding,
     numerical_finding,
+    part_is_broken,
 )
 from grader.probes.plan import build_plan
 

@@ -63,9 +63,9 @@ def order_finding(ev: Evidence, case: Case) -> Finding | None:
     first = {}
     for position, node in enumerate(calls):
         first.setdefault(node, position)
-    for i in inner_nodes(case):
-        for consumer, node in enumerate(case.probe["nodes"]):
-            if i in node["children"] and i in first and consumer in first and first[i] < first[consumer]:
+    for consumer, node in enumerate(case.probe["nodes"]):
+        for i in node["children"]:
+            if case.probe["nodes"][i]["children"] and i in first and consumer in first and first[i] < first[consumer]:
                 return Finding("not_reversed", f"In {case.label}, node {i}'s `_backward` ran before node "
                                f"{consumer}'s, which uses it: its gradient was not complete yet.", case=case.label,
                                where=ev.where(case.student.get("where")))
