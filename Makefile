@@ -7,7 +7,7 @@ comma := ,
 EXTRAS := test$(if $(filter true,$(CI)),$(comma)torch)
 SETUP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: help setup grade test student assignments bench lint clean
+.PHONY: help setup grade test student assignments dist-student bench lint clean
 
 help:  ## List the commands.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,9 @@ student: $(SETUP)  ## Regenerate student_template/ from reference/ and the assig
 
 assignments: $(SETUP)  ## Regenerate the instructions and the notebook of every assignment.
 	$(BIN)/python -m grader authoring assignments
+
+dist-student: $(SETUP)  ## Build dist/micrograde_student-*.whl, what students' CI installs: no solution, no hidden checks.
+	$(BIN)/python -m grader.dist.student --out dist
 
 bench: $(SETUP)  ## Print speed and memory figures against their baselines.
 	$(BIN)/python benchmarks/run.py

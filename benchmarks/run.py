@@ -46,7 +46,8 @@ MIX = ["correct"] * 4 + list(BUGS) + ["not_started"] * 2 + ["syntax_error", "emp
 
 
 def generate(root: Path, count: int) -> None:
-    engine = (REFERENCE / "micrograd" / "engine.py").read_text(encoding="utf-8")
+    """`count` submissions of the MIX, each one different (a student's own header line), so nothing can be
+    reused from another submission's grading."""
     ignore = shutil.ignore_patterns("__pycache__")
     rng = random.Random(0)
     for i in range(count):
@@ -54,16 +55,16 @@ def generate(root: Path, count: int) -> None:
         folder = root / f"s{i:04d}_{kind}"
         if kind == "empty":
             folder.mkdir()
-        elif kind == "not_started":
-            shutil.copytree(TEMPLATE / "micrograd", folder / "micrograd", ignore=ignore)
-        else:
-            shutil.copytree(REFERENCE / "micrograd", folder / "micrograd", ignore=ignore)
-            if kind in BUGS:
-                old, new = BUGS[kind]
-                (folder / "micrograd" / "engine.py").write_text(engine.replace(old, new, 1), encoding="utf-8")
-            elif kind == "syntax_error":
-                (folder / "micrograd" / "engine.py").write_text(engine.replace("def exp(self):", "def exp(self)", 1),
-                                                                encoding="utf-8")
+            continue
+        source = TEMPLATE if kind == "not_started" else REFERENCE
+        shutil.copytree(source / "micrograd", folder / "micrograd", ignore=ignore)
+        engine_path = folder / "micrograd" / "engine.py"
+        engine = f"# micrograd, as written by student {i:04d}\n" + engine_path.read_text(encoding="utf-8")
+        if kind in BUGS:
+            engine = engine.replace(*BUGS[kind], 1)
+        elif kind == "syntax_error":
+            engine = engine.replace("def exp(self):", "def exp(self)", 1)
+        engine_path.write_text(engine, encoding="utf-8")
 
 
 def tree_rss(pid: int) -> int:

@@ -1,15 +1,23 @@
-"""An assignment: its parts, the points of each, and which solution regions are handed out as stubs.
+"""An assignment: its parts, the points of each, which solution regions are handed out as stubs, and
+which checks are hidden from students.
 
-Everything is read from `assignments/<id>/assignment.toml`; nothing about points or stubs is hard-coded
-elsewhere, so an instructor changes a weight or hands out the topological sort by editing that file.
+Everything is read from `assignments/<id>/assignment.toml` (in the student edition, which has no
+assignments/, from the copy its build put in `grader/data/assignments/<id>/`); nothing about points, stubs
+or hidden checks is hard-coded elsewhere, so an instructor changes a weight or hands out the topological
+sort by editing that file.
 """
 from __future__ import annotations
 
+import ast
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+from grader.data import ASSIGNMENTS_DATA_DIR
 from grader.paths import ASSIGNMENTS_DIR
+
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 
 # Every part id the grader knows, in lecture order. Course staff script against these names.
 PART_IDS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div", "backward", "zero_grad", "train")
@@ -34,6 +42,8 @@ class Assignment:
     stubs: tuple[str, ...]
     parts: tuple[Part, ...]
     directory: Path
+    hidden: tuple[str, ...] = ()
+    student_edition: str | None = None
 
     @property
     def max_score(self) -> float:
@@ -46,11 +56,20 @@ class Assignment:
         raise KeyError(part_id)
 
 
-def load_assignment(name_or_path: str | Path = "micrograd") -> Assignment:
-    """Read an assignment by id (a folder under assignments/) or by the path of its TOML file."""
+def assignment_path(name_or_path: str | Path) -> Path:
+    """The TOML file of an assignment id (a folder under assignments/, else the student edition's copy), or
+    `name_or_path` itself when it names a .toml file."""
     path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = ASSIGNMENTS_DIR / str(name_or_path) / "assignment.toml"
+    if path.suffix == ".toml":
+        return path
+    path = ASSIGNMENTS_DIR / str(name_or_path) / "assignment.toml"
+    shipped = ASSIGNMENTS_DATA_DIR / str(name_or_path) / "assignment.toml"
+    return shipped if not path.is_file() and shipped.is_file() else path
+
+
+def load_assignment(name_or_path: str | Path = "micrograd") -> Assignment:
+    """Read an assignment by id or by the path of its TOML file (see `assignment_path`)."""
+    path = assignment_path(name_or_path)
     if not path.is_file():
         raise AssignmentError(f"no assignment file at {path}")
     try:
@@ -68,4 +87,47 @@ def load_assignment(name_or_path: str | Path = "micrograd") -> Assignment:
         stubs=tuple(raw.get("stubs", [])),
         parts=parts,
         directory=path.parent,
+        hidden=hidden_checks(raw.get("hidden", []), path),
+        student_edition=student_edition(raw.get("student_edition"), path),
     )
+
+
+def hidden_checks(names: object, path: Path, checks_dir: Path = CHECKS_DIR) -> tuple[str, ...]:
+    """The assignment's `hidden` list, checked: names of check functions in grader/checks/, each once, and
+    never every check of a file (the student edition scores a part by the checks it still has)."""
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise AssignmentError(f'{path}: `hidden` must be a list of check names, like hidden = ["test_deep_chain"]')
+    checks = check_names(checks_dir)
+    known = {name for names_in_file in checks.values() for name in names_in_file}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise AssignmentError(f"{path}: `hidden` names unknown checks {unknown}; known: {', '.join(sorted(known))}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise AssignmentError(f"{path}: `hidden` names {repeated} more than once")
+    for file, names_in_file in checks.items():
+        if names_in_file and set(names_in_file) <= set(names):
+            raise AssignmentError(f"{path}: `hidden` names every check of grader/checks/{file}; keep at least one "
+                                  "visible, or students' CI would have nothing to score those parts by")
+    return tuple(names)
+
+
+def student_edition(value: object, path: Path) -> str | None:
+    """Where students' CI installs the student edition from, if the assignment says."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
+        raise AssignmentError(f"{path}: `student_edition` must be one wheel URL, package name or git URL, "
+                              f"without spaces; got {value!r}")
+    return value
+
+
+@lru_cache(maxsize=4)
+def check_names(checks_dir: Path = CHECKS_DIR) -> dict[str, tuple[str, ...]]:
+    """The check functions of each grader/checks/test_*.py file (read, not imported), by file name."""
+    checks = {}
+    for file in sorted(checks_dir.glob("test_*.py")):
+        tree = ast.parse(file.read_text(encoding="utf-8"), str(file))
+        checks[file.name] = tuple(node.name for node in tree.body
+                                  if isinstance(node, ast.FunctionDef) and node.name.startswith("test"))
+    return checks

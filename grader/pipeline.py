@@ -6,28 +6,17 @@ Probing is per submission; judging runs one pytest session over many submissions
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.judge.evidence import Evidence
 from grader.judge.session import run_checks
 from grader.load import Submission, SubmissionError, load_submission
-from grader.probes.plan import build_plan
-from grader.probes.runners import raise_recursion_limit, run_probe
-from grader.reference import kit_source, reference_api
-from grader.sandbox.process import Limits, run_child
+from grader.probes.plan import build_plan, stage_probes
+from grader.reference import kit_source, reference_results
+from grader.sandbox.process import Limits, run_child, sandbox
 from grader.score import GradeResult, score
-
-
-@lru_cache(maxsize=1)
-def reference_results() -> dict[str, dict]:
-    """The reference engine's answers to the whole plan, computed once per process."""
-    raise_recursion_limit()
-    api = reference_api()
-    return {probe["id"]: run_probe(api, probe) for probe in build_plan()}
 
 
 @dataclass
@@ -40,10 +29,11 @@ class Probed:
     error: str | None = None
 
 
-def probe_submission(path: Path, name: str | None = None, limits: Limits = Limits()) -> Probed:
+def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None) -> Probed:
     """Load and probe one submission in a private temporary folder, removed afterwards."""
     name = name or Path(path).name
-    workdir = Path(tempfile.mkdtemp(prefix="micrograde-"))
+    limits = limits or Limits()
+    workdir = sandbox().workdir()
     try:
         try:
             submission = load_submission(Path(path), workdir / "load")
@@ -53,9 +43,8 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits = Limit
         results: dict[str, dict] = {}
         output, load = "", {}
         for stage, kit in (("engine", None), ("train", kit_source())):
-            probes = [p for p in plan if p["stage"] == stage]
-            run = run_child(submission.staged, submission.kind, probes, workdir / stage, kit_source=kit,
-                            limits=limits)
+            probes = stage_probes(stage)
+            run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits)
             results.update({probes[i]["id"]: result for i, result in run.results.items()})
             output += run.output
             load = load or (run.load or {})
@@ -102,5 +91,5 @@ def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
     return results
 
 
-def grade_one(path: Path, assignment: Assignment | None = None) -> GradeResult:
-    return judge([probe_submission(path)], assignment or load_assignment())[0]
+def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None) -> GradeResult:
+    return judge([probe_submission(path, limits=limits)], assignment or load_assignment())[0]

@@ -1,18 +1,30 @@
-"""`micrograde grade` and `micrograde merge` over a small class: outputs, resuming, sharding, layouts."""
+"""`micrograde grade` and `micrograde merge` over a small class: outputs, resuming, sharding, layouts,
+what a submission prints, and runs that are interrupted or killed."""
 from __future__ import annotations
 
+import contextlib
 import csv
+import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
+import batch_tools
 import pytest
 
-from grader.batch.discover import discover
+from grader.assignment import load_assignment
+from grader.batch import runner
+from grader.batch.discover import Entry, discover
+from grader.batch.store import OUTPUT_LIMIT, StudentStore
+from grader.batch.summary import rows, summary_markdown
 from grader.cli import main
 from grader.paths import REFERENCE_DIR
+from grader.score import score
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "student_template"
@@ -161,3 +173,217 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, words):
     assert run.returncode == 2
     assert words in run.stderr and len(run.stderr.strip().splitlines()) == 1
     assert "Traceback" not in run.stderr
+
+
+# ---- what a submission prints: a bounded, cleaned excerpt for instructors, never in the student's report --
+
+LOUD_ENGINE_START = '''import sys
+print("\\x1b[31mred alert\\x1b[0m \\x1b]0;new window title\\x07 bell\\x07 done")
+print("\\x1b[2J\\x1b[Hscreen cleared", file=sys.stderr)
+for i in range(20000):
+    print(f"flood line {i}")
+'''
+
+
+def test_store_keeps_a_clean_bounded_excerpt_and_no_stale_files(tmp_path):
+    assignment = load_assignment()
+    store = StudentStore(tmp_path)
+    folder = store.folder("amy")
+    folder.mkdir(parents=True)
+    (folder / ".report.json.k1ll3d.tmp").write_text("{", encoding="utf-8")
+    result = score("amy", [], assignment, output="\x1b[1mhello from amy\x1b[0m\r\n\x07" + "z" * 10_000)
+    store.save("amy", result, "content", "grader")
+    assert (folder / "output.txt").read_text(encoding="utf-8") == "hello from amy\n" + "z" * (OUTPUT_LIMIT - 15) + "…\n"
+    assert not list(folder.glob(".*.tmp"))
+    assert store.is_current("amy", "content", "grader")
+    assert "hello from amy" not in (folder / "report.json").read_text(encoding="utf-8")
+
+    store.save("amy", score("amy", [], assignment, output=" \n\n"), "content 2", "grader")
+    assert not (folder / "output.txt").exists()
+    assert store.is_current("amy", "content 2", "grader")
+
+
+def test_printed_output_goes_to_output_txt_only(tmp_path, capsys):
+    klass = tmp_path / "class"
+    for name in ("loud", "quiet"):
+        shutil.copytree(REFERENCE_DIR, klass / name, ignore=shutil.ignore_patterns("__pycache__"))
+    engine = klass / "loud" / "micrograd" / "engine.py"
+    engine.write_text(LOUD_ENGINE_START + engine_source(), encoding="utf-8")
+    out = tmp_path / "out"
+    code, _, _ = grade(capsys, klass, "--out", out)
+    assert code == 0
+    assert {r["student"]: r["score"] for r in gradebook(out)} == {"loud": "100", "quiet": "100"}
+
+    loud = out / "students" / "loud"
+    excerpt = (loud / "output.txt").read_text(encoding="utf-8")
+    assert "red alert  bell done" in excerpt and "screen cleared" in excerpt and "flood line 0\n" in excerpt
+    assert "new window title" not in excerpt
+    assert all(ch in "\n\t" or " " <= ch != "\x7f" for ch in excerpt)
+    assert len(excerpt) <= OUTPUT_LIMIT + 2 and excerpt.endswith("…\n")
+    for report in ("report.json", "report.md"):
+        text = (loud / report).read_text(encoding="utf-8")
+        assert "red alert" not in text and "flood line" not in text and "\x1b" not in text
+    assert not (out / "students" / "quiet" / "output.txt").exists()
+
+    engine.write_text(engine_source(), encoding="utf-8")
+    code, stdout, _ = grade(capsys, klass, "--out", out)
+    assert "1 graded, 1 skipped" in stdout
+    assert not (loud / "output.txt").exists()
+
+
+def test_merge_drops_files_the_shard_no_longer_has(tmp_path):
+    assignment, shard, merged = load_assignment(), tmp_path / "shard", tmp_path / "all" / "students" / "amy"
+    StudentStore(shard).save("amy", score("amy", [], assignment, output="hello"), "content", "grader")
+    assert main(["merge", str(shard), "--out", str(tmp_path / "all")]) == 0
+    assert (merged / "output.txt").read_text(encoding="utf-8") == "hello\n"
+
+    StudentStore(shard).save("amy", score("amy", [], assignment), "content 2", "grader")
+    assert main(["merge", str(shard), "--out", str(tmp_path / "all")]) == 0
+    assert not (merged / "output.txt").exists()
+    assert json.loads((merged / "state.json").read_text(encoding="utf-8"))["content"] == "content 2"
+
+
+def test_summary_escapes_reasons_that_quote_file_names():
+    assignment = load_assignment()
+    report = score("x", [], assignment, error="found <img src=x onerror=alert(1)>.py; expected engine.py").to_json()
+    table = rows({"mallory": report}, assignment)
+    assert table[0].status.startswith("error: found <img")
+    summary = summary_markdown(table, {"mallory": report}, assignment)
+    assert "found <img" not in summary and "\\<img src=x onerror=alert(1)\\>.py" in summary
+
+
+# ---- interrupted runs: Ctrl-C, SIGTERM, kill -9, a worker dying ------------------------------------------
+
+INTERRUPTED_CLASS = ["ref_1", "ref_2", "ref_3", "ref_slow", "tmpl_1", "tmpl_2", "tmpl_3", "tmpl_4"]
+# Appended to ref_slow's engine: its chunk is still being graded long after the other chunk is done.
+SLOW_IMPORT = "\nimport time\ntime.sleep(8)\n"
+
+
+def interrupted_class(root: Path) -> Path:
+    """ref_*: the reference (full marks); tmpl_*: the student template (not started); ref_slow: the
+    reference, slow to import."""
+    for name in INTERRUPTED_CLASS:
+        shutil.copytree(REFERENCE_DIR if name.startswith("ref") else TEMPLATE, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (root / "ref_slow" / "micrograd" / "engine.py").write_text(engine_source() + SLOW_IMPORT, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def run_env(tmp_path):
+    """The environment of a `micrograde grade` subprocess. Its temporary folders are made in this test's
+    folder, so each process of the run (the workers, their sandbox servers and children) names that
+    folder in its command line or environment; whatever is still running at the end is killed."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    yield {**os.environ, "TMPDIR": str(tmp)}
+    for pid in batch_tools.processes_naming(str(tmp)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def grade_command(klass: Path, out: Path) -> list[str]:
+    return [sys.executable, "-m", "grader", "grade", str(klass), "--out", str(out), "-j", "2"]
+
+
+def start_and_wait_for_reports(klass: Path, out: Path, env: dict, at_least: int = 2) -> subprocess.Popen:
+    """Start grading in a process group of its own (as a shell runs a command); return once `at_least`
+    students have their report.json."""
+    run = subprocess.Popen(grade_command(klass, out), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 300  # only against a hang: the first reports come within seconds
+    while len(list(out.glob("students/*/report.json"))) < at_least:
+        if run.poll() is not None or time.monotonic() > deadline:
+            run.kill()
+            pytest.fail(f"the run ended or hung before {at_least} reports existed: {run.communicate()}")
+        time.sleep(0.05)
+    return run
+
+
+def finished_students(out: Path) -> list[str]:
+    """Students whose files were all written (state.json comes last)."""
+    return sorted(p.parent.name for p in out.glob("students/*/state.json"))
+
+
+def assert_reports_whole(out: Path) -> None:
+    for report in out.glob("students/*/report.json"):
+        assert json.loads(report.read_text(encoding="utf-8"))["max_score"] == 100, report
+
+
+def rerun_grades_the_rest(klass: Path, out: Path, env: dict, finished: list[str], template_score: str) -> None:
+    # ref_slow was not finished, so the rerun grades it whatever it holds: without the delay, it is quick.
+    (klass / "ref_slow" / "micrograd" / "engine.py").write_text(engine_source(), encoding="utf-8")
+    rerun = subprocess.run(grade_command(klass, out), cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=600, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{8 - len(finished)} graded, {len(finished)} skipped" in rerun.stdout
+    rows = {r["student"]: (r["score"], r["status"]) for r in gradebook(out)}
+    assert rows == {name: ("100", "graded") if name.startswith("ref") else (template_score, "not started")
+                    for name in INTERRUPTED_CLASS}
+    assert finished_students(out) == INTERRUPTED_CLASS
+    assert not list(out.rglob(".*.tmp"))
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_run_keeps_what_finished_and_the_rerun_grades_the_rest(signum, tmp_path, run_env, graded):
+    klass, out = interrupted_class(tmp_path / "class"), tmp_path / "out"
+    run = start_and_wait_for_reports(klass, out, run_env)
+    os.killpg(run.pid, signum)  # Ctrl-C in a terminal signals the whole foreground process group
+    _, stderr = run.communicate(timeout=120)
+
+    assert run.returncode == 130, stderr
+    finished = finished_students(out)
+    assert 2 <= len(finished) < 8 and "ref_slow" not in finished
+    assert (f"micrograde grade: interrupted; {len(finished)} of the 8 submissions to grade are graded and saved"
+            in stderr), stderr
+    assert "Run the same command again to grade the rest." in stderr
+    assert_reports_whole(out)
+    assert {r["student"] for r in gradebook(out)} == {p.parent.name for p in out.glob("students/*/report.json")}
+
+    template_score = {r["student"]: r["score"] for r in gradebook(graded)}["bob"]
+    rerun_grades_the_rest(klass, out, run_env, finished, template_score)
+    assert batch_tools.left_running(run_env["TMPDIR"]) == []
+
+
+def test_ctrl_c_prints_no_traceback(tmp_path, run_env):
+    out = tmp_path / "out"
+    run = start_and_wait_for_reports(interrupted_class(tmp_path / "class"), out, run_env)
+    os.killpg(run.pid, signal.SIGINT)
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1].startswith("micrograde grade: interrupted; ")
+    assert batch_tools.left_running(run_env["TMPDIR"]) == []
+
+
+def test_kill_9_loses_only_unfinished_work(tmp_path, run_env, graded):
+    klass, out = interrupted_class(tmp_path / "class"), tmp_path / "out"
+    run = start_and_wait_for_reports(klass, out, run_env)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.communicate(timeout=120)
+    assert run.returncode == -signal.SIGKILL
+
+    finished = finished_students(out)
+    assert 2 <= len(finished) < 8 and "ref_slow" not in finished
+    assert_reports_whole(out)
+    template_score = {r["student"]: r["score"] for r in gradebook(graded)}["bob"]
+    rerun_grades_the_rest(klass, out, run_env, finished, template_score)
+    assert batch_tools.left_running(run_env["TMPDIR"]) == []
+
+
+def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(monkeypatch, tmp_path):
+    # grade_entries hands `runner.grade_chunk` to its spawned workers by module and name, so a function of
+    # a module they can import stands in for it there.
+    monkeypatch.setattr(runner, "grade_chunk", batch_tools.grade_chunk_killing_its_worker)
+    ids = ["a", "b", batch_tools.VICTIM, "d", "e", "f"]
+    got: dict[str, list] = {}
+    before = batch_tools.spawned_children()
+    runner.grade_entries([Entry(i, tmp_path / i) for i in ids], load_assignment(), 2,
+                         lambda entry, result, _seconds: got.setdefault(entry.id, []).append(result), chunk_size=3)
+
+    assert sorted(got) == sorted(ids) and all(len(results) == 1 for results in got.values())
+    victim = got.pop(batch_tools.VICTIM)[0]
+    assert victim.status == "error" and "worker process died" in victim.error and victim.score == 0
+    for student, (result,) in got.items():
+        assert result.status == "graded" and result.notes[0].startswith("graded in process"), student
+    assert batch_tools.spawned_children() - before == set()

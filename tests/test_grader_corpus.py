@@ -5,9 +5,9 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import corpus_tools
 import pytest
 
-import corpus_tools
 from grader.assignment import load_assignment
 from grader.pipeline import judge, probe_submission
 

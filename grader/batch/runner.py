@@ -3,26 +3,33 @@ sandboxed child, inside `probe_submission`) and judges the chunk in one pytest s
 start-up is paid once per chunk. Results come back to the parent as each chunk finishes.
 
 A submission never stops the others: anything raised while probing or judging it becomes an error
-result with the reason. If a worker process dies, its chunk is retried one submission at a time, and a
-submission that still kills a lone worker gets an error result.
+result with the reason. If a worker process dies, the submissions it was grading are retried one at a
+time, and a submission that still kills a worker of its own gets an error result.
 """
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import sys
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.batch.discover import Entry
 from grader.pipeline import Probed, judge, probe_submission
+from grader.sandbox.process import Limits
 from grader.score import GradeResult, score
 
-CHUNK = 25
+CHUNK = 50
 # A worker is replaced after this many chunks, so memory stays flat however many submissions there are.
-TASKS_PER_WORKER = 2
+TASKS_PER_WORKER = 4
 
 OnResult = Callable[[Entry, GradeResult, float], None]
 
@@ -39,13 +46,14 @@ def chunks(entries: list[Entry], jobs: int, size: int = CHUNK) -> list[list[Entr
     return [entries[i:i + size] for i in range(0, len(entries), size)]
 
 
-def grade_chunk(chunk: list[tuple[str, str]], assignment: Assignment) -> list[tuple[str, GradeResult, float]]:
+def grade_chunk(chunk: list[tuple[str, str]], assignment: Assignment,
+                limits: Limits | None = None) -> list[tuple[str, GradeResult, float]]:
     """Probe each (id, path) and judge them together; never raises for anything a submission does."""
     probed, seconds = [], {}
     for student, path in chunk:
         start = time.perf_counter()
         try:
-            probed.append(probe_submission(Path(path), name=student))
+            probed.append(probe_submission(Path(path), name=student, limits=limits or Limits()))
         except Exception as exc:  # noqa: BLE001  a grader bug on one input must not cost the others
             probed.append(Probed(student, None, [], error=grader_failure("probing", exc)))
         seconds[student] = time.perf_counter() - start
@@ -81,54 +89,82 @@ def crashed(entry: Entry, assignment: Assignment, reason: str) -> GradeResult:
     return result
 
 
+@dataclass
+class Task:
+    """Submissions one worker grades together. `alone`: run with no other task in flight, so that if its
+    worker dies, the blame is certain."""
+    entries: list[Entry]
+    alone: bool = False
+
+
+def _ignore_interrupts() -> None:
+    """In each worker: Ctrl-C is the parent's to handle (it stops the workers), and SIGTERM exits
+    cleanly, so the worker's sandbox server is stopped too."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+
 def _pool(jobs: int) -> ProcessPoolExecutor:
     # spawn: workers start clean (no copied threads or locks), and can be recycled after TASKS_PER_WORKER.
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               max_tasks_per_child=TASKS_PER_WORKER)
+                               max_tasks_per_child=TASKS_PER_WORKER, initializer=_ignore_interrupts)
 
 
 def grade_entries(entries: list[Entry], assignment: Assignment, jobs: int, on_result: OnResult,
-                  chunk_size: int = CHUNK) -> None:
-    """Grade every entry and call `on_result(entry, result, seconds)` in this process as each is known."""
-    failed = _run_round(chunks(entries, jobs, chunk_size), assignment, jobs, on_result)
-    # A dead worker takes its whole chunk down: retry those submissions one per task...
-    retry = [[entry] for chunk, _ in failed for entry in chunk]
-    failed = _run_round(retry, assignment, jobs, on_result) if retry else []
-    # ...and any that fail again get a worker of their own, so the blame is certain.
-    for chunk, _ in failed:
-        for chunk_, reason in _run_round([chunk], assignment, 1, on_result):
-            for entry in chunk_:
+                  chunk_size: int = CHUNK, limits: Limits | None = None) -> None:
+    """Grade every entry and call `on_result(entry, result, seconds)` in this process as each is known.
+
+    At most `jobs` tasks are in flight, so a worker that dies takes down only those. Their submissions are
+    then graded one by one, each alone in the pool; one that still kills its worker gets an error result.
+    """
+    task = partial(grade_chunk, assignment=assignment, limits=limits or Limits())
+    queue = deque(Task(chunk) for chunk in chunks(entries, jobs, chunk_size))
+    while queue:
+        lost, reason = _run_pool(queue, task, jobs, on_result)
+        if len(lost) == 1 and lost[0].alone:
+            for entry in lost[0].entries:
                 on_result(entry, crashed(entry, assignment, reason), 0.0)
+        else:
+            queue.extendleft(Task([entry], alone=True) for lost_task in reversed(lost)
+                             for entry in reversed(lost_task.entries))
 
 
-def _run_round(tasks: list[list[Entry]], assignment: Assignment, jobs: int,
-               on_result: OnResult) -> list[tuple[list[Entry], str]]:
-    """Run every task in a fresh pool; the tasks whose worker died or whose result was lost, with why."""
-    failed: list[tuple[list[Entry], str]] = []
-    if not tasks:
-        return failed
-    pool = _pool(min(jobs, len(tasks)))
-    futures: dict[Future, list[Entry]] = {}
-    interrupted = False
+def _run_pool(queue: deque[Task], task: Callable, jobs: int, on_result: OnResult) -> tuple[list[Task], str]:
+    """Run tasks from `queue` in a fresh pool until it is empty (returns no lost tasks) or a worker dies
+    (returns the tasks that were in flight, and why)."""
+    pool = _pool(jobs)
+    in_flight: dict[Future, Task] = {}
+    stopping = False
     try:
-        for chunk in tasks:
-            futures[pool.submit(grade_chunk, [(e.id, str(e.path)) for e in chunk], assignment)] = chunk
-        remaining = set(futures)
-        while remaining:
-            done, remaining = wait(remaining, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: futures[f][0].id):
-                chunk = futures[future]
+        while queue or in_flight:
+            while queue and len(in_flight) < jobs and not any(t.alone for t in in_flight.values()):
+                if queue[0].alone and in_flight:
+                    break
+                next_task = queue.popleft()
+                try:
+                    in_flight[pool.submit(task, [(e.id, str(e.path)) for e in next_task.entries])] = next_task
+                except BrokenProcessPool as exc:
+                    queue.appendleft(next_task)
+                    return list(in_flight.values()), _why(exc)
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: in_flight[f].entries[0].id):
                 try:
                     results = future.result()
-                except Exception as exc:  # noqa: BLE001  a dead worker: retried below
-                    failed.append((chunk, f"{type(exc).__name__}: {exc}"[:200]))
-                    continue
-                by_id = {e.id: e for e in chunk}
+                except Exception as exc:  # noqa: BLE001  the worker died: its tasks are retried by the caller
+                    return list(in_flight.values()), _why(exc)
+                finished = in_flight.pop(future)
+                by_id = {e.id: e for e in finished.entries}
                 for student, result, seconds in results:
                     on_result(by_id[student], result, seconds)
+        return [], ""
     except KeyboardInterrupt:
-        interrupted = True
+        stopping = True
+        for worker in list(getattr(pool, "_processes", {}).values()):
+            worker.terminate()
         raise
     finally:
-        pool.shutdown(wait=not interrupted, cancel_futures=True)
-    return failed
+        pool.shutdown(wait=not stopping, cancel_futures=True)
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]

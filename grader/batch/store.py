@@ -2,9 +2,14 @@
 
     OUTDIR/students/<id>/report.json   exactly `render(result, "json")`
     OUTDIR/students/<id>/report.md     what the student reads
+    OUTDIR/students/<id>/output.txt    what the submission printed, cleaned and bounded; only if it printed
     OUTDIR/students/<id>/state.json    {"content": hash of the submission, "grader": grader key}
 
-state.json is written last, so a run stopped halfway leaves a student without state, who is graded again.
+The printed output goes to its own file because the reports are handed back to students, and a
+submission's output is not the grader's to echo to them (it may quote tests, or carry terminal escapes).
+
+state.json is removed first and written last, so a run stopped halfway leaves a student without state, who
+is graded again.
 """
 from __future__ import annotations
 
@@ -17,7 +22,12 @@ from pathlib import Path
 from grader import __version__
 from grader.assignment import Assignment
 from grader.report import render
+from grader.report.sanitize import clean
 from grader.score import GradeResult
+
+OUTPUT_FILE = "output.txt"
+# Enough to see what a student's code printed or the traceback it died with; floods are cut.
+OUTPUT_LIMIT = 4000
 
 _SKIPPED_FOLDERS = {".git", "__pycache__", "__MACOSX"}
 
@@ -65,6 +75,13 @@ def _hash_file(digest, file: Path) -> None:
     digest.update(b"\0")
 
 
+def output_excerpt(output: str) -> str:
+    """What instructors see of a submission's output: no control sequences, at most OUTPUT_LIMIT characters
+    (then "…"), ending with a newline; empty when only whitespace was printed."""
+    text = clean(output, OUTPUT_LIMIT)
+    return text.rstrip() + "\n" if text.strip() else ""
+
+
 def grader_key(assignment: Assignment) -> str:
     """Changes when the grader's version or the assignment file changes: then every report is stale."""
     toml = assignment.directory / "assignment.toml"
@@ -92,8 +109,19 @@ class StudentStore:
 
     def save(self, student: str, result: GradeResult, content: str, grader: str) -> None:
         folder = self.folder(student)
+        # Until the new state is written, the folder may hold a mix of old and new files: without a state,
+        # a run stopped in between grades this student again instead of trusting the mix.
+        (folder / "state.json").unlink(missing_ok=True)
+        for stale in folder.glob(".*.tmp"):  # left by a run killed in the middle of a write
+            stale.unlink(missing_ok=True)
         write_atomic(folder / "report.json", render(result, "json"))
         write_atomic(folder / "report.md", render(result, "markdown"))
+        excerpt = output_excerpt(result.output)
+        if excerpt:
+            write_atomic(folder / OUTPUT_FILE, excerpt)
+        else:
+            # A regrade that prints nothing must not leave the previous run's output beside the new report.
+            (folder / OUTPUT_FILE).unlink(missing_ok=True)
         write_atomic(folder / "state.json", json.dumps({"content": content, "grader": grader}, indent=2) + "\n")
 
     def reports(self) -> dict[str, dict]:

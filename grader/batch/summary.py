@@ -14,6 +14,7 @@ from pathlib import Path
 from grader.assignment import Assignment
 from grader.batch.store import StudentStore, write_atomic
 from grader.judge.diagnoses import CATALOGUE, describe
+from grader.report.markdown import escape
 from grader.report.sanitize import clean
 
 HISTOGRAM = "score_histogram.png"
@@ -142,7 +143,8 @@ def summary_markdown(table: list[Row], reports: dict[str, dict], assignment: Ass
     errors = [r for r in table if r.status.startswith("error")]
     if errors:
         lines += ["", "## Could not grade", ""]
-        lines += [f"- [{r.student}](students/{r.student}/report.md): {r.status[len('error: '):]}" for r in errors]
+        # The reason may quote the submission's file names: escaped, so a name cannot add markup or HTML.
+        lines += [f"- [{r.student}](students/{r.student}/report.md): {escape(r.status[len('error: '):])}" for r in errors]
     return "\n".join(lines) + "\n"
 
 

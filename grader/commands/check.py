@@ -7,6 +7,7 @@ from pathlib import Path
 
 from grader.assignment import AssignmentError, load_assignment
 from grader.cli import UsageError
+from grader.commands.limits import add_limit_options, limits_from
 from grader.report import available, render
 
 HELP = "Grade one submission (folder, .zip, .py or .ipynb) and print its report."
@@ -18,6 +19,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
     parser.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text reports")
+    add_limit_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         assignment = load_assignment(args.assignment)
     except AssignmentError as exc:
         raise UsageError(str(exc)) from None
-    result = grade_one(args.path, assignment)
+    result = grade_one(args.path, assignment, limits_from(args))
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty())
     text = render(result, args.format, color=color)
     if args.output:

@@ -6,13 +6,19 @@ then prints a student / score / status table. See docs/batch.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from grader.assignment import AssignmentError, load_assignment
 from grader.cli import UsageError
+from grader.commands.limits import add_limit_options, limits_from
+
+EXIT_INTERRUPTED = 130
 
 HELP = "Grade a folder, zip or LMS export of submissions in parallel; write reports, a gradebook and a summary."
 
@@ -28,6 +34,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices (every N-th id, sorted)")
     parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
     parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="export layout (default: detect)")
+    add_limit_options(parser)
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """SIGTERM (`kill`, a cancelled CI job, `timeout`) stops the run the way Ctrl-C does: what finished is
+    kept, the gradebook is rebuilt from it, and the rerun continues. Without this, the default action would
+    end the process before the gradebook is rebuilt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum, _frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from grader.batch.store import StudentStore, content_hash, grader_key
     from grader.batch.summary import rebuild, table_text
 
+    limits = limits_from(args)
     if args.jobs < 0:
         raise UsageError("-j must be a positive number of worker processes")
     try:
@@ -69,16 +96,29 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(entries)} submissions ({layout} layout), {len(todo)} to grade, "
               f"{len(entries) - len(todo)} unchanged; {jobs} workers", file=sys.stderr)
         progress = Progress(len(todo))
+        reached: list[str] = []
 
         def save(entry, result, _seconds):
+            reached.append(entry.id)
             store.save(entry.id, result, hashes[entry.id], key)
             progress.advance(entry.id)
 
+        interrupted = False
         try:
-            grade_entries(todo, assignment, jobs, save)
+            with terminate_as_interrupt():
+                grade_entries(todo, assignment, jobs, save, limits=limits)
+        except KeyboardInterrupt:
+            interrupted = True
         finally:
             progress.close()
             table = rebuild(out, assignment)
+        if interrupted:
+            # Checked on disk: the interrupt may have landed in the middle of saving a student.
+            saved = sum(store.is_current(student, hashes[student], key) for student in reached)
+            again = "the same command again without --force" if args.force else "the same command again"
+            print(f"micrograde grade: interrupted; {saved} of the {len(todo)} submissions to grade are graded and "
+                  f"saved in {out}, {len(todo) - saved} are not. Run {again} to grade the rest.", file=sys.stderr)
+            return EXIT_INTERRUPTED
         sys.stdout.write(table_text(table))
         print(f"{len(todo)} graded, {len(entries) - len(todo)} skipped (unchanged); "
               f"gradebook: {out / 'gradebook.csv'}, summary: {out / 'summary.html'}")

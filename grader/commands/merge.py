@@ -40,9 +40,14 @@ def run(args: argparse.Namespace) -> int:
             target = out / "students" / folder.name
             if target.resolve() == folder.resolve():
                 continue
-            for file in sorted(folder.iterdir()):
-                if file.is_file() and not file.name.startswith("."):
-                    write_atomic(target / file.name, file.read_bytes())
+            files = {f.name: f for f in sorted(folder.iterdir()) if f.is_file() and not f.name.startswith(".")}
+            # A file the shard no longer has (output.txt of an earlier grading) must not outlive it here.
+            if target.is_dir():
+                for old in target.iterdir():
+                    if old.is_file() and not old.name.startswith(".") and old.name not in files:
+                        old.unlink()
+            for name, file in files.items():
+                write_atomic(target / name, file.read_bytes())
     table = rebuild(out, assignment)
     sys.stdout.write(table_text(table))
     print(f"merged {len(seen)} students from {len(args.parts)} folders into {out}")

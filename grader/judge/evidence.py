@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from grader.judge.answers import well_formed
 from grader.judge.diagnoses import describe
 
 
@@ -56,8 +57,11 @@ class Evidence:
     load: dict = field(default_factory=dict)
     memo: dict = field(default_factory=dict)  # judgements shared between checks of one submission
 
+    def __post_init__(self) -> None:
+        self.student = {p["id"]: well_formed(p, self.student.get(p["id"])) for p in self.probes}
+
     def cases(self, part: str | None = None, kind: str | None = None, check: str | None = None) -> list[Case]:
-        return [Case(p, self.student.get(p["id"], {"error": {"kind": "no_answer"}}), self.reference[p["id"]])
+        return [Case(p, self.student[p["id"]], self.reference[p["id"]])
                 for p in self.probes
                 if (part is None or p.get("part") == part) and (kind is None or p["kind"] == kind)
                 and (check is None or p.get("check") == check)]

@@ -170,7 +170,7 @@ def consistent_misconception(case: Case, siblings: list[Case]) -> str | None:
                     if len(formula) == len(got) and all(close((s - 0.0) / sibling.probe["g"], f, **NUMERICAL)
                                                         for s, f in zip(got, formula))}
         texts = matching if texts is None else texts & matching
-    return sorted(texts)[0] if texts else None
+    return min(texts) if texts else None
 
 
 def _exponent(probe: dict):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,12 @@ from pytest_jsonreport.plugin import JSONReport
 from grader.judge.evidence import Evidence, Finding
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
+# pytest's per-test services the checks do not use (they neither log, warn, print nor use tmp_path);
+# each costs time on every one of the thousands of tests a batch runs.
+UNUSED_PLUGINS = [arg for name in ("cacheprovider", "logging", "warnings", "faulthandler", "threadexception",
+                                   "unraisableexception", "junitxml", "doctest", "pastebin", "stepwise",
+                                   "setuponly", "setupplan", "tmpdir", "monkeypatch", "recwarn")
+                  for arg in ("-p", f"no:{name}")]
 
 
 class EvidencePlugin:
@@ -28,6 +35,10 @@ class EvidencePlugin:
     def pytest_generate_tests(self, metafunc):
         if "evidence" in metafunc.fixturenames:
             metafunc.parametrize("evidence", list(self.evidences.values()), ids=list(self.evidences))
+
+    def pytest_collection_modifyitems(self, items):
+        for item in items:
+            item.repr_failure = partial(finding_repr, item.repr_failure)
 
     def pytest_json_runtest_metadata(self, item, call):
         if call.when != "call":
@@ -41,10 +52,18 @@ class EvidencePlugin:
                 "finding": {"message": finding.text, **finding.as_dict()} if finding else None}
 
 
+def finding_repr(default, excinfo, style=None):
+    """A Finding is its own message: skip pytest's traceback formatting, which for the thousands of
+    expected failures of a batch costs more than the checks. Anything else (a bug in a check) keeps it."""
+    if isinstance(excinfo.value, Finding):
+        return str(excinfo.value)
+    return default(excinfo, style)
+
+
 def run_checks(evidences: dict[str, Evidence], checks_dir: Path = CHECKS_DIR) -> list[dict]:
     """Every check's raw result for every submission, as pytest-json-report's test entries."""
     report = JSONReport()
-    args = [str(checks_dir), "-q", "-p", "no:cacheprovider", "-p", "pytest_jsonreport.plugin",
+    args = [str(checks_dir), "-q", "-s", *UNUSED_PLUGINS, "-p", "pytest_jsonreport.plugin",
             "--rootdir", str(checks_dir), "-c", str(checks_dir / "pytest.ini"), "--json-report-file=none",
             "--json-report-omit", "log", "traceback", "streams", "keywords", "collectors", "warnings",
             "--tb=no", "--no-header", "-o", "console_output_style=classic"]

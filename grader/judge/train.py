@@ -1,26 +1,20 @@
 """Judging the training loop: losses and weights against the reference loop, and the bug that explains
-a difference, found by replaying known wrong loops on the reference kit in the grader's own process."""
+a difference, found among known wrong loops: the reference's own loop with one step changed (answers the
+reference gives, see `grader.reference.known_loops`) and losses other than the sum of squares, computed
+here on the kit."""
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
 from grader.judge.backward import error_finding
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.ops import fmt
 from grader.judge.tolerance import TRAINING, all_close, close
-from grader.reference import make_kit
+from grader.reference import known_loops, model_for
 
-
-def _model(probe: dict):
-    kit = make_kit()
-    model = kit["MLP"](probe["nin"], list(probe["nouts"]))
-    for p, w in zip(model.parameters(), probe["weights"]):
-        p.data = w
-    return model
-
-
-LOSSES = {
-    "sum_of_squares": lambda pairs: sum((yp - y) ** 2 for y, yp in pairs),
+# Losses a loop may compute instead of the sum of squared errors, as functions of (target, prediction) pairs.
+WRONG_LOSSES = {
     "mean_of_squares": lambda pairs: sum((yp - y) ** 2 for y, yp in pairs) * (1.0 / len(pairs)),
     "sum_of_errors": lambda pairs: sum(yp - y for y, yp in pairs),
     "last_error_only": lambda pairs: (pairs[-1][1] - pairs[-1][0]) ** 2,
@@ -29,30 +23,24 @@ LOSS_WORDS = {"mean_of_squares": "the mean of the squared errors", "sum_of_error
               "last_error_only": "the squared error of the last example only"}
 
 
-@lru_cache(maxsize=64)
-def _replay(probe_id: str, probe_key: tuple, variant: str, loss: str = "sum_of_squares") -> tuple:
-    """Losses and final weights of a known loop variant on the probe's model (trusted code only)."""
-    probe = dict(probe_key)
-    model = _model(probe)
-    steps, lr = probe.get("steps", 20), probe.get("lr", 0.05)
-    losses = []
-    for _ in range(steps):
-        pairs = list(zip(probe["ys"], [model(list(x)) for x in probe["xs"]]))
-        value = LOSSES[loss](pairs)
-        if variant != "no_zero_grad":
-            model.zero_grad()
-        value.backward()
-        for p in model.parameters():
-            p.data -= lr * p.grad
-        losses.append(float(value.data))
-    return tuple(losses), tuple(p.data for p in model.parameters())
+def known_loop(probe: dict, variant: str) -> tuple[list, list]:
+    """Losses and final weights of the reference loop with one change (a `grader.reference.LOOP_VARIANTS` name)."""
+    loop = known_loops()[probe["id"]][variant]
+    return list(loop["losses"]), list(loop["weights"])
 
 
-def replay(probe: dict, variant: str, loss: str = "sum_of_squares") -> tuple[list, list]:
-    key = tuple((k, tuple(map(tuple, v)) if k == "xs" else tuple(v) if isinstance(v, list) else v)
-                for k, v in sorted(probe.items()) if k in ("nin", "nouts", "weights", "xs", "ys", "steps", "lr"))
-    losses, weights = _replay(probe["id"], key, variant, loss)
-    return list(losses), list(weights)
+def first_wrong_loss(probe: dict, loss: str) -> float:
+    """The first loss (before any update) of a loop computing the WRONG_LOSSES `loss`, on the probe's model."""
+    model_and_data = {key: probe[key] for key in ("nin", "nouts", "weights", "xs", "ys")}
+    return _first_wrong_losses(json.dumps(model_and_data, sort_keys=True))[loss]
+
+
+@lru_cache(maxsize=16)
+def _first_wrong_losses(model_and_data: str) -> dict[str, float]:
+    probe = json.loads(model_and_data)
+    model = model_for(probe)
+    pairs = list(zip(probe["ys"], [model(list(x)) for x in probe["xs"]]))
+    return {name: float(loss(pairs).data) for name, loss in WRONG_LOSSES.items()}
 
 
 def returns_finding(ev: Evidence, case: Case) -> Finding | None:
@@ -74,13 +62,13 @@ def first_loss_finding(ev: Evidence, case: Case) -> Finding | None:
     got, want = case.student["losses"][0], case.reference["losses"][0]
     if close(got, want, **TRAINING):
         return None
-    after = replay({**case.probe, "steps": 2}, "plain")[0]
+    after = known_loop(case.probe, "two_steps")[0]
     if len(after) > 1 and close(got, after[1], **TRAINING):
         return Finding("wrong_losses", f"The first loss is {fmt(got)}, the loss *after* the first update; record "
                        f"each step's loss before its update ({fmt(want)}).", case=case.label, expected=want, got=got,
                        where=ev.where(case.student.get("where")))
     for name, words in LOSS_WORDS.items():
-        if close(got, replay(case.probe, "plain", loss=name)[0][0], **TRAINING):
+        if close(got, first_wrong_loss(case.probe, name), **TRAINING):
             return Finding("loss_not_sum_of_squares", f"The first loss is {fmt(got)}, which is {words}; the sum of "
                            f"squared errors is {fmt(want)}.", case=case.label, expected=want, got=got,
                            where=ev.where(case.student.get("where")))
@@ -132,7 +120,7 @@ def trajectory_finding(ev: Evidence, case: Case) -> Finding | None:
                                                                               **TRAINING):
         return None
     where = ev.where(case.student.get("where"))
-    no_reset = replay(case.probe, "no_zero_grad")
+    no_reset = known_loop(case.probe, "no_zero_grad")
     if all_close(losses, no_reset[0], **TRAINING):
         return Finding("no_zero_grad", f"With {case.label}, your losses {fmt(losses[:4])}… match a loop that never "
                        f"resets the gradients; the reference gives {fmt(case.reference['losses'][:4])}….",

@@ -25,10 +25,18 @@ from grader.load.submission import REQUIRED_NAMES, Limits, StagedFile, Submissio
 _IPYTHON_LINE = re.compile(r"\s*[%!]|\s*[\w.]+\s*=\s*[%!]|.*\bget_ipython\(")
 _DEFINES_REQUIRED = re.compile(rf"^(?:class|def)\s+({'|'.join(REQUIRED_NAMES)})\b", re.MULTILINE)
 _PARSE_FLAGS = ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+# json's parser recurses once per level on the C stack and only the recursion limit stops it; the grader
+# raises that limit for the reference engine, and a notebook nested 200 000 deep would then crash it.
+# Real notebooks nest about ten levels.
+MAX_JSON_DEPTH = 200
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def code_cells(text: str, display: str) -> list[tuple[int, str]]:
     """(cell number, source) of each code cell; numbers count all cells from the top, starting at 1."""
+    if json_too_deep(text):
+        raise SubmissionError(f"{display} is not a valid notebook: its JSON is nested too deeply")
     try:
         notebook = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -53,6 +61,16 @@ def code_cells(text: str, display: str) -> list[tuple[int, str]]:
             raise SubmissionError(f"{display} is not a Jupyter notebook: cell {number} has no readable source")
         found.append((number, source.replace("\r\n", "\n").replace("\r", "\n")))
     return found
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON in `text` nests lists and objects more than `limit` deep, found without recursion."""
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        if depth > limit:
+            return True
+    return False
 
 
 def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits: Limits) -> Submission:

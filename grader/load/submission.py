@@ -59,6 +59,7 @@ class Submission:
     kind: str
     notes: list[str] = field(default_factory=list)
     sources: dict[str, StagedFile] = field(default_factory=dict, repr=False)
+    keys: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # locate() is called per check
 
     def locate(self, staged_file: str, line: int) -> tuple[str, int]:
         """Map a staged file (relative to `staged`, or absolute inside it) and line to the student's file and line.
@@ -71,6 +72,11 @@ class Submission:
         return origin if origin is not None else (staged_file, line)
 
     def _key(self, staged_file: str) -> str:
+        if staged_file not in self.keys:
+            self.keys[staged_file] = self._relative(staged_file)
+        return self.keys[staged_file]
+
+    def _relative(self, staged_file: str) -> str:
         path = Path(staged_file)
         if not path.is_absolute():
             return path.as_posix()

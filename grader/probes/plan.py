@@ -9,7 +9,7 @@ shows. Each probe names the part it grades; `stage` says which sandboxed child r
 from __future__ import annotations
 
 import random
-from functools import lru_cache
+from functools import cache, lru_cache
 
 LEAF0, LEAF1 = {"leaf": 0}, {"leaf": 1}
 
@@ -236,14 +236,14 @@ LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1
 LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
 
 
-def initial_weights(n: int = 41) -> list[float]:
+def initial_weights(n: int = 21) -> list[float]:
     rng = random.Random(1337)
     return [round(rng.uniform(-1, 1), 6) for _ in range(n)]
 
 
 def train_probe(name: str, label: str, **kwargs) -> dict:
     return {"id": f"train/{name}", "kind": "train", "part": "train", "stage": "train", "label": label,
-            "nin": 3, "nouts": [4, 4, 1], "weights": initial_weights(), "xs": LECTURE_XS, "ys": LECTURE_YS, **kwargs}
+            "nin": 3, "nouts": [4, 1], "weights": initial_weights(), "xs": LECTURE_XS, "ys": LECTURE_YS, **kwargs}
 
 
 def train_probes() -> list[dict]:
@@ -259,3 +259,10 @@ def build_plan() -> tuple[dict, ...]:
     """Every probe, in a fixed order. Cached: the plan is the same for every submission."""
     return tuple(op_probes() + CLASSIC_GRAPHS + random_graphs() + backward_probes() + zero_grad_probes()
                  + train_probes())
+
+
+@cache
+def stage_probes(stage: str) -> tuple[dict, ...]:
+    """The probes one sandboxed child answers ("engine" or "train"), as one lasting object, so the
+    sandbox server is sent them once per run."""
+    return tuple(p for p in build_plan() if p["stage"] == stage)

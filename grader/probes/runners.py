@@ -18,14 +18,26 @@ MAX_TEXT = 300
 
 
 class NotANumber(Exception):
-    """A value the engine produced is not a real number (a string, complex, None, a Value...)."""
+    """A value the engine produced is not a finite real number (a string, complex, None, a Value, NaN...)."""
+
+
+# Bound while this module is imported, before any student code runs, so patching `math` or `builtins`
+# cannot change what counts as a number.
+_float, _isfinite = float, math.isfinite
 
 
 def plain(x) -> float:
-    """A student's number as a float, refusing anything that is not a real number."""
-    if isinstance(x, bool) or isinstance(x, numbers.Real):
-        return float(x)
-    raise NotANumber(f"expected a real number, got {type(x).__name__}")
+    """A student's number as a finite float, refusing anything else. NaN and infinities are refused too:
+    JSON cannot carry them, no reference value is one, and the report must say what went wrong."""
+    if not isinstance(x, (bool, numbers.Real)):
+        raise NotANumber(f"expected a real number, got {type(x).__name__}")
+    try:
+        value = _float(x)
+    except OverflowError:
+        raise NotANumber(f"expected a real number, got {type(x).__name__} too large for a float") from None
+    if not _isfinite(value):
+        raise NotANumber(f"expected a real number, got {value}")
+    return value
 
 
 def describe_error(exc: BaseException, student_files: tuple[str, ...] = ()) -> dict:
@@ -176,6 +188,11 @@ def finite_differences(build, values: list) -> list | None:
     return pairs
 
 
+def output_of(leaves, nodes):
+    """A built graph as `finite_differences` reads it: the leaves, and the last node as the output."""
+    return leaves, nodes[-1]
+
+
 def probe_graph(api: dict, probe: dict, files: tuple) -> dict:
     """A whole expression graph of ops, backpropagated by `trusted_backward`."""
     Value = api["Value"]
@@ -202,7 +219,7 @@ def probe_graph(api: dict, probe: dict, files: tuple) -> dict:
     except BaseException as exc:  # noqa: BLE001
         result["stage"] = "backward"
         result["error"] = describe_error(exc, files)
-    result["fd"] = finite_differences(lambda vals: (lambda lv, nd: (lv, nd[-1]))(*build(vals)), probe["leaves"])
+    result["fd"] = finite_differences(lambda vals: output_of(*build(vals)), probe["leaves"])
     return result
 
 

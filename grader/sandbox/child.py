@@ -1,16 +1,17 @@
 """The sandboxed child: import the student's engine, run the probes, stream plain results to the parent.
 
-Started by `grader.sandbox.process` as `python -I -S child.py` from a private runtime folder holding only
-this file and `runners.py`; it reads its configuration from stdin and writes one JSON line per event to
-the results pipe (`{"start": i}` before probe i, `{"i": i, "result": {...}}` after). It is a script, not
-part of the grader package, so nothing of the grader (and no reference engine) is importable from here.
+Imported by the sandbox server (`zygote.py`) from a private runtime folder holding only these scripts and
+`runners.py`; `run(config)` is called in each forked, confined child and writes one JSON line per event to
+the results pipe (`{"start": i}` before probe i, `{"i": i, "result": {...}}` after). It is not part of the
+grader package, so nothing of the grader (and no reference engine) is importable from here.
 """
 import ast
+import contextlib
 import importlib
 import json
 import os
+import random
 import sys
-import threading
 
 import runners
 
@@ -60,18 +61,21 @@ def syntax_where(exc):
 
 def kit_factory(source):
     """A fresh, known-good model kit per call (only the `train` stage is handed one)."""
+    code = compile(source, "<kit>", "exec")
+
     def make():
         namespace = {"__name__": "kit"}
-        exec(compile(source, "<kit>", "exec"), namespace)  # noqa: S102
+        exec(code, namespace)  # noqa: S102
         return {name: namespace[name] for name in ("Value", "Module", "Neuron", "Layer", "MLP")}
     return make
 
 
-def main():
-    config = json.loads(sys.stdin.read())
+def run(config):
+    """Load the submission and answer the probes of `config`, writing events to its `results_fd`."""
     fd = config["results_fd"]
     staged = config["staged"]
     runners.raise_recursion_limit()
+    random.seed(0)  # the same report every time, even for a submission that draws unseeded random numbers
     problems = []
     api = load_package(staged, problems) if config["kind"] == "package" else load_module(staged, problems)
     if config.get("kit_source"):
@@ -83,13 +87,13 @@ def main():
             continue
         emit(fd, {"start": i})
         emit(fd, {"i": i, "result": runners.run_probe(api, probe, files)})
+    flush_output()
     emit(fd, {"done": True})
 
 
-if __name__ == "__main__":
-    # A deep topological sort recurses through Python frames; give it a large stack of its own.
-    threading.stack_size(256 * 1024 * 1024)
-    worker = threading.Thread(target=main)
-    worker.start()
-    worker.join()
-    os._exit(0)
+def flush_output():
+    """Printed text reaches the output file before `done`, after which the child may be killed at once."""
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        with contextlib.suppress(BaseException):  # a student may have replaced or closed it
+            stream.flush()
+

@@ -6,23 +6,27 @@ with the next probe. Whatever happens, every probe of the plan gets a result, an
 """
 from __future__ import annotations
 
+import atexit
 import json
 import os
-import resource
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from grader.paths import REPO_DIR
 
-RUNTIME_FILES = {"child.py": Path(__file__).with_name("child.py"),
+RUNTIME_FILES = {"zygote.py": Path(__file__).with_name("zygote.py"), "child.py": Path(__file__).with_name("child.py"),
                  "runners.py": Path(__file__).resolve().parent.parent / "probes" / "runners.py"}
 OUTPUT_EXCERPT = 4000
 
@@ -56,27 +60,37 @@ def library_paths() -> list[str]:
     return list(dict.fromkeys(paths + [dynload, zipped]))
 
 
-# Mounted over in the child's mount namespace, so the reference and the tests cannot even be read.
-HIDDEN_DIRS = tuple(str(REPO_DIR / name) for name in ("reference", "tests", "examples", "assignments", "grader"))
-HIDE_THEN_EXEC = ('for d in "$@"; do [ "$d" = -- ] && break; mount -t tmpfs -o size=4k,ro none "$d" || exit 97; '
-                  'shift; done; shift; exec "$@"')
+
+
+def hidden_dirs() -> list[str]:
+    """Mounted over in the server's mount namespace, so they cannot even be read: the grader package and,
+    in a checkout of the project, its reference, tests, examples and assignments. (Installed, the package
+    sits in site-packages, whose other folders students' code may need.)"""
+    package = Path(__file__).resolve().parent.parent
+    checkout = (REPO_DIR / "pyproject.toml").is_file() and (REPO_DIR / "reference").is_dir()
+    names = ("reference", "tests", "examples", "assignments") if checkout else ()
+    return [str(folder) for folder in (package, *(REPO_DIR / name for name in names)) if folder.is_dir()]
+
+
+NAMESPACES = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "--mount-proc")
+# Each grading process's jobs run as a user id of their own (as root), so jobs of different workers
+# cannot read, signal or trace each other, and RLIMIT_NPROC binds.
+JOB_UID_BASE = 200_000
+JOB_PROCESSES = 64
 
 
 @lru_cache(maxsize=1)
 def namespace_prefix() -> tuple[str, ...]:
-    """Run the child in fresh PID, network and mount namespaces where the grader is root on Linux: no
-    network, the grader's own folders hidden, and when the child's namespace ends every process in it
-    ends too, even one that called setsid(). Elsewhere (or if this fails) the child runs without them."""
-    hidden = [d for d in HIDDEN_DIRS if os.path.isdir(d)]
-    command = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "sh", "-c", HIDE_THEN_EXEC,
-               "hide", *hidden, "--")
+    """Fresh PID, network and mount namespaces where the grader is root on Linux and `unshare` works:
+    no network, the grader's own folders hidden, a private /tmp, and when the server's namespace ends
+    every process in it ends too. Elsewhere (or if this fails) the server runs without them."""
     if os.name != "posix" or os.geteuid() != 0 or shutil.which("unshare") is None:
         return ()
     try:
-        works = subprocess.run([*command, "true"], capture_output=True, timeout=10).returncode == 0
+        works = subprocess.run([*NAMESPACES, "true"], capture_output=True, timeout=10, check=False).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return ()
-    return command if works else ()
+    return NAMESPACES if works else ()
 
 
 def prepare_runtime(folder: Path) -> Path:
@@ -87,13 +101,119 @@ def prepare_runtime(folder: Path) -> Path:
     return runtime
 
 
-def _limit(limits: Limits):
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
+def closed_on_the_way(path: str) -> bool:
+    """Whether some folder on the way to `path` cannot be entered by other users."""
+    parts = Path(path).resolve().parents
+    return any(folder.is_dir() and not folder.stat().st_mode & 0o001 for folder in parts)
+
+
+class SandboxError(RuntimeError):
+    """The sandbox server could not be started or stopped answering."""
+
+
+class Sandbox:
+    """This process's sandbox server (see zygote.py), started on first use and stopped at exit."""
+
+    def __init__(self, number: int = 0) -> None:
+        self.owner = os.getpid()
+        self.known: dict[int, tuple[int, Sequence[dict]]] = {}
+        self.base = Path(tempfile.mkdtemp(prefix="micrograde-sandbox-")).resolve()
+        self.base.chmod(0o711)
+        runtime = prepare_runtime(self.base)
+        prefix = namespace_prefix()
+        reach = [*library_paths(), str(self.base)]
+        root = os.name == "posix" and os.geteuid() == 0
+        self.uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if root and (prefix or not any(map(closed_on_the_way, reach))) else None
+        self.control, theirs = socket.socketpair()
+        bootstrap = (f"import sys; sys.path[:] = {[str(runtime), *library_paths()]!r}; "
+                     f"sys.argv = ['zygote.py']; exec(open({str(runtime / 'zygote.py')!r}).read(), "
+                     "{'__name__': '__main__', '__file__': 'zygote.py'})")
+        self.process = subprocess.Popen(
+            [*prefix, sys.executable, "-I", "-S", "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, cwd=self.base, env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
+            pass_fds=(theirs.fileno(),), start_new_session=True)
+        setup = {"control": theirs.fileno(), "base": str(self.base), "namespace": bool(prefix), "uid": self.uid,
+                 "hide": hidden_dirs(), "reach": reach}
+        theirs.close()
+        self.process.stdin.write((json.dumps(setup) + "\n").encode())
+        self.process.stdin.close()
+        if self.process.stdout.readline() != b"ready\n":
+            self.close()
+            raise SandboxError("the sandbox server did not start")
+
+    def request(self, message: dict, fds: list[int] = ()) -> dict:
+        try:
+            socket.send_fds(self.control, [json.dumps(message).encode()], list(fds))
+            reply = self.control.recv(1 << 16)
+        except OSError as exc:
+            raise SandboxError(f"the sandbox server stopped answering ({exc})") from None
+        if not reply:
+            raise SandboxError("the sandbox server stopped answering")
+        return json.loads(reply)
+
+    def probes_key(self, probes: Sequence[dict]) -> int:
+        """The server's key for `probes`, sending them the first time this list object is used."""
+        if id(probes) not in self.known:
+            key = len(self.known)
+            read, write = os.pipe()
+            writer = threading.Thread(target=_write_and_close, args=(write, json.dumps(probes).encode()))
+            writer.start()
+            try:
+                self.request({"probes": key}, [read])
+            finally:
+                os.close(read)
+                writer.join()
+            self.known[id(probes)] = (key, probes)  # holding the list keeps its id from being reused
+        return self.known[id(probes)][0]
+
+    def workdir(self) -> Path:
+        """A private folder for one submission, inside the folder the server can see."""
+        return Path(tempfile.mkdtemp(dir=self.base, prefix="job-"))
+
+    def hand_over(self, staged: Path) -> None:
+        """Make the staged copy the job user's own (as root), and the way to it passable."""
+        if self.uid is None:
+            return
+        for folder in [staged, *staged.parents]:
+            if folder == self.base:
+                break
+            folder.chmod(0o711)
+        for root, dirs, files in os.walk(staged):
+            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
+                os.lchown(name, self.uid, self.uid)
+
+    def alive(self) -> bool:
+        return self.owner == os.getpid() and self.process.poll() is None
+
+    def close(self) -> None:
+        self.control.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            kill_group(self.process)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+_local = threading.local()  # one server per thread: a server runs one job at a time
+_servers: list[Sandbox] = []
+
+
+def sandbox() -> Sandbox:
+    """The running server of this thread, (re)started when needed."""
+    server = getattr(_local, "server", None)
+    if server is None or not server.alive():
+        if server is not None and server.owner == os.getpid():
+            server.close()
+        server = _local.server = Sandbox(len(_servers))
+        _servers.append(server)
+    return server
+
+
+@atexit.register
+def _stop() -> None:
+    for server in _servers:
+        if server.owner == os.getpid():
+            server.close()
 
 
 def kill_group(process: subprocess.Popen) -> None:
@@ -104,20 +224,23 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def run_child(staged: Path, kind: str, probes: list[dict], workdir: Path, *, kit_source: str | None = None,
+def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: str | None = None,
               limits: Limits = Limits()) -> ChildRun:
     """Run `probes` on the staged submission in as many children as it takes; see the module docstring."""
-    staged, workdir = staged.resolve(), workdir.resolve()
-    runtime = prepare_runtime(workdir)
+    server = sandbox()
+    staged = staged.resolve()
+    if server.base not in staged.parents:
+        raise SandboxError(f"{staged} is not in the sandbox's folder; stage it in sandbox().workdir()")
+    server.hand_over(staged)
+    server.probes_key(probes)
     run = ChildRun()
     deadline = time.monotonic() + limits.total_seconds
     start = 0
     outputs = []
-    for attempt in range(limits.restarts + 1):
+    for _ in range(limits.restarts + 1):
         if start >= len(probes) or time.monotonic() >= deadline:
             break
-        start, output = _one_child(staged, kind, probes, runtime, workdir / f"out-{attempt}.txt", start, kit_source,
-                                   limits, deadline, run)
+        start, output = _one_child(server, staged, kind, probes, start, kit_source, limits, deadline, run)
         outputs.append(output)
     for index in range(len(probes)):
         if index not in run.results:
@@ -127,28 +250,40 @@ def run_child(staged: Path, kind: str, probes: list[dict], workdir: Path, *, kit
     return run
 
 
-def _one_child(staged, kind, probes, runtime, output_path, start, kit_source, limits, deadline, run):
-    read_fd, write_fd = os.pipe()
-    config = {"staged": str(staged), "kind": kind, "probes": probes, "skip": start, "kit_source": kit_source,
-              "results_fd": write_fd}
-    bootstrap = (f"import sys; sys.path[:] = {[str(runtime), *library_paths()]!r}; "
-                 f"sys.argv = ['child.py']; exec(open({str(runtime / 'child.py')!r}).read(), "
-                 "{'__name__': '__main__', '__file__': 'child.py'})")
-    with open(output_path, "wb") as output:
-        process = subprocess.Popen(
-            [*namespace_prefix(), sys.executable, "-I", "-S", "-c", bootstrap], stdin=subprocess.PIPE, stdout=output, stderr=output,
-            cwd=staged, env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0", "HOME": str(staged)},
-            pass_fds=(write_fd,), start_new_session=True, preexec_fn=_limit(limits))
-    os.close(write_fd)
+def _one_child(server, staged, kind, probes, start, kit_source, limits, deadline, run):
+    """One forked child from probe `start` on; returns where the next child should resume, and the output."""
+    config_read, config_write = os.pipe()
+    results_read, results_write = os.pipe()
+    job = {"cwd": str(staged), "uid": server.uid,
+           "limits": {"cpu": limits.cpu_seconds, "memory": limits.memory_bytes, "file": limits.file_bytes,
+                      "nproc": JOB_PROCESSES if server.uid is not None else None}}
+    with tempfile.TemporaryFile() as output:
+        try:
+            pid = server.request({"run": job}, [config_read, results_write, output.fileno()])["pid"]
+        finally:
+            os.close(config_read)
+            os.close(results_write)
+        config = {"staged": str(staged), "kind": kind, "probes_key": server.probes_key(probes), "skip": start,
+                  "kit_source": kit_source}  # the key is known: run_child sent the probes before any job
+        try:
+            with os.fdopen(config_write, "wb") as pipe:
+                pipe.write(json.dumps(config).encode())
+            next_start = _collect(results_read, probes, start, limits, deadline, run)
+        except BrokenPipeError:
+            next_start = len(probes)
+        finally:
+            os.close(results_read)
+            server.request({"end": pid})
+        output.seek(0)
+        return next_start, output.read(OUTPUT_EXCERPT).decode("utf-8", "replace")
+
+
+def _write_and_close(fd: int, data: bytes) -> None:
     try:
-        process.stdin.write(json.dumps(config).encode())
-        process.stdin.close()
+        with os.fdopen(fd, "wb") as pipe:
+            pipe.write(data)
     except BrokenPipeError:
         pass
-    next_start = _collect(read_fd, probes, start, limits, deadline, run)
-    kill_group(process)
-    os.close(read_fd)
-    return next_start, output_path.read_bytes()[:OUTPUT_EXCERPT].decode("utf-8", "replace")
 
 
 def _collect(read_fd, probes, start, limits, deadline, run) -> int:

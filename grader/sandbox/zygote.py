@@ -1,0 +1,258 @@
+"""The sandbox server: one warm Python that forks a fresh, confined child for every job.
+
+Started once per grading process by `grader.sandbox.process` (as `python -I -S`, inside PID, network and
+mount namespaces when the grader is root on Linux), it imports the child's code once and then forks, so a
+job costs a fork instead of an interpreter start. It never runs student code itself and never holds the
+model kit: each job's configuration goes straight from the grader to the forked child through a pipe.
+
+Protocol, over the Unix socket whose fd the setup line names (one message each way per request):
+  {"run": {"cwd", "uid", "limits"}} + fds [config, results, output]  ->  {"pid": n}
+  {"end": n}   kill the job's child and everything it started        ->  {"ended": n}
+  {"probes": k} + fds [source]: keep a list of probes under key k     ->  {"kept": k}
+A job's configuration names its probes by key: the plan is parsed once, and every child inherits it.
+The server is the parent of every job's child and a child subreaper (or the namespace's init), so a
+process that double-forks or calls `setsid()` is still reparented to it and killed at `end`.
+"""
+import ctypes
+import ctypes.util
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import threading
+
+import child
+
+PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 36, 4
+MS_RDONLY, MS_BIND, MS_REC = 1, 4096, 16384
+PROBES = {}  # probe lists by key, sent once and inherited by every child
+LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def prctl(option, value):
+    try:
+        LIBC.prctl(option, value, 0, 0, 0)
+    except AttributeError:  # not Linux: no subreaper, no dumpable flag
+        pass
+
+
+def encode(text):
+    return None if text is None else text.encode()
+
+
+def mount(source, target, fstype=None, flags=0, data=None):
+    if LIBC.mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
+
+
+# ---- the namespace's file system (root, in a fresh mount namespace only) ----------------------------
+
+def private_tmp(base):
+    """Fresh /tmp, /var/tmp and /dev/shm, so nothing a child writes there outlives the server; `base` (the
+    grader's working folder, where submissions are staged) is bound back at its own path."""
+    os.chdir(base)
+    for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(scratch):
+            mount("none", scratch, "tmpfs", 0, "size=256m,mode=1777")
+    os.makedirs(base, exist_ok=True)
+    mount(".", base, None, MS_BIND)
+    os.chdir("/")
+
+
+def hide(folders):
+    """Empty read-only folders over the grader's own (reference, tests, grader...)."""
+    for folder in folders:
+        if os.path.isdir(folder):
+            mount("none", folder, "tmpfs", MS_RDONLY, "size=4k")
+
+
+def closed_ancestor(path):
+    """The first folder on the way to `path` that other users may not enter, or None."""
+    parts = os.path.abspath(path).split(os.sep)[1:]
+    for depth in range(1, len(parts)):
+        folder = os.sep + os.path.join(*parts[:depth])
+        if os.path.isdir(folder) and not os.stat(folder).st_mode & 0o001:
+            return folder, parts[depth]
+    return None
+
+
+def open_the_way(paths):
+    """Make every path in `paths` reachable by the unprivileged job user, without changing the host: a
+    closed folder on the way (say /root, holding the Python installation) is covered by an open, empty
+    one, into which just the needed entries are bound back."""
+    for _ in range(32):
+        blocked = {}
+        for path in paths:
+            found = closed_ancestor(path)
+            if found:
+                blocked.setdefault(found[0], set()).add(found[1])
+        if not blocked:
+            return
+        for folder, entries in blocked.items():
+            fds = {name: os.open(os.path.join(folder, name), os.O_PATH) for name in entries}
+            mount("none", folder, "tmpfs", 0, "size=1m,mode=755")
+            for name, fd in fds.items():
+                target = os.path.join(folder, name)
+                if os.path.isdir(f"/proc/self/fd/{fd}"):
+                    os.mkdir(target)
+                else:
+                    open(target, "w").close()
+                mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+                os.close(fd)
+
+
+# ---- jobs ----------------------------------------------------------------------------------------
+
+def confine(job, fds):
+    """In the forked child: a session of its own, limits, the job user, the staged folder, output fds."""
+    config_fd, results_fd, output_fd = fds
+    os.setsid()
+    limits = job["limits"]
+    for name, value in (("RLIMIT_CPU", limits["cpu"]), ("RLIMIT_AS", limits["memory"]),
+                        ("RLIMIT_FSIZE", limits["file"]), ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", limits["nproc"])):
+        if value is not None and hasattr(resource, name):
+            hard = value + 5 if name == "RLIMIT_CPU" else value
+            resource.setrlimit(getattr(resource, name), (value, hard))
+    if job["uid"] is not None:
+        os.setgroups([])
+        os.setgid(job["uid"])
+        os.setuid(job["uid"])
+    os.chdir(job["cwd"])
+    os.environ.clear()
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": job["cwd"], "PYTHONHASHSEED": "0"})
+    os.dup2(output_fd, 1)
+    os.dup2(output_fd, 2)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    for fd in (output_fd, devnull):
+        os.close(fd)
+    return config_fd, results_fd
+
+
+def start_job(job, fds, control):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            control.close()
+            config_fd, results_fd = confine(job, fds)
+            with os.fdopen(config_fd, encoding="utf-8") as source:
+                config = json.load(source)
+            config["probes"] = PROBES[config.pop("probes_key")]
+            config["results_fd"] = results_fd
+            # A deep topological sort recurses through Python frames; give it a large stack of its own.
+            threading.stack_size(256 * 1024 * 1024)
+            worker = threading.Thread(target=child.run, args=(config,))
+            worker.start()
+            worker.join()
+        finally:
+            child.flush_output()
+            os._exit(0)
+    for fd in fds:
+        os.close(fd)
+    return pid
+
+
+def children():
+    """Pids whose parent is this server (the job's child, and orphans reparented to us)."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/{me}/task/{me}/children") as listing:  # the server has one thread
+            return [int(pid) for pid in listing.read().split()]
+    except OSError:
+        pass  # a kernel without CONFIG_PROC_CHILDREN: scan every process instead
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    if int(stat.read().rsplit(b")", 1)[1].split()[1]) == me:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def kill(pids):
+    for pid in pids:
+        for signal_group in (os.killpg, os.kill):
+            try:
+                signal_group(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    for pid in pids:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def end_everything(job=None):
+    """Kill the job's child with its process group, then every process below the server until none is
+    left (a dying parent reparents its children to us, so repeat), and reap them. Without /proc (not
+    Linux) only the job's process group can be found."""
+    if job is not None:
+        kill([job])
+    while os.path.isdir("/proc/self"):
+        reap()
+        pids = children()
+        if not pids:
+            break
+        kill(pids)
+    reap()
+
+
+def reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def serve(control):
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 1 << 16, 3)
+        except OSError:
+            return
+        if not message:
+            return
+        request = json.loads(message)
+        if "run" in request:
+            reply = {"pid": start_job(request["run"], fds, control)}
+        elif "probes" in request:
+            with os.fdopen(fds[0], encoding="utf-8") as source:
+                PROBES[request["probes"]] = json.load(source)
+            reply = {"kept": request["probes"]}
+        else:
+            end_everything(request.get("end"))
+            reply = {"ended": request.get("end")}
+        control.sendall(json.dumps(reply).encode())
+
+
+def main():
+    setup = json.loads(sys.stdin.readline())
+    prctl(PR_SET_DUMPABLE, 0)
+    prctl(PR_SET_CHILD_SUBREAPER, 1)
+    if setup.get("namespace"):
+        private_tmp(setup["base"])
+        hide(setup["hide"])
+        if setup.get("uid") is not None:
+            open_the_way(setup["reach"])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    control = socket.socket(fileno=setup["control"])
+    try:
+        serve(control)
+    finally:
+        end_everything()
+
+
+if __name__ == "__main__":
+    main()
