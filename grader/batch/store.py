@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from grader import __version__
@@ -124,14 +125,13 @@ class StudentStore:
             (folder / OUTPUT_FILE).unlink(missing_ok=True)
         write_atomic(folder / "state.json", json.dumps({"content": content, "grader": grader}, indent=2) + "\n")
 
-    def reports(self) -> dict[str, dict]:
-        """Every saved report.json by student id, in id order; unreadable ones are left out."""
-        found = {}
+    def reports(self) -> Iterator[tuple[str, dict]]:
+        """Every saved report.json with its student id, in id order, one at a time; unreadable ones are
+        left out."""
         if not self.root.is_dir():
-            return found
+            return
         for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
             try:
-                found[folder.name] = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+                yield folder.name, json.loads((folder / "report.json").read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue
-        return found

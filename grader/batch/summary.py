@@ -46,6 +46,17 @@ def gradebook_status(report: dict, assignment: Assignment) -> str:
     return "graded"
 
 
+def digest(report: dict) -> dict:
+    """The few fields of a report the gradebook and the summary read, so that memory stays small however
+    large the class (a full report holds every test's message)."""
+    def kept(record: dict, keys: tuple[str, ...]) -> dict:
+        return {key: record[key] for key in keys if key in record}
+
+    parts = [kept(part, ("id", "score", "max_score", "status", "diagnosis"))
+             for part in report.get("parts", []) if isinstance(part, dict)]
+    return {**kept(report, ("status", "error", "score", "max_score")), "parts": parts}
+
+
 def rows(reports: dict[str, dict], assignment: Assignment) -> list[Row]:
     found = []
     for student, report in reports.items():
@@ -174,7 +185,7 @@ def summary_html(table: list[Row], reports: dict[str, dict], assignment: Assignm
 
 def rebuild(out: Path, assignment: Assignment) -> list[Row]:
     """Write gradebook.csv, summary.md, summary.html and the plots from the reports in `out`."""
-    reports = StudentStore(out).reports()
+    reports = {student: digest(report) for student, report in StudentStore(out).reports()}
     table = rows(reports, assignment)
     write_atomic(out / "gradebook.csv", gradebook_csv(table, assignment))
     plot(table, pass_rates(reports, assignment), assignment, out)
