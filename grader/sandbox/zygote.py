@@ -18,6 +18,7 @@ import ctypes.util
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import sys
@@ -50,16 +51,30 @@ def mount(source, target, fstype=None, flags=0, data=None):
 
 # ---- the namespace's file system (root, in a fresh mount namespace only) ----------------------------
 
-def private_tmp(base):
-    """Fresh /tmp, /var/tmp and /dev/shm, so nothing a child writes there outlives the server; `base` (the
-    grader's working folder, where submissions are staged) is bound back at its own path."""
-    os.chdir(base)
+def private_tmp(keep):
+    """Fresh /tmp, /var/tmp and /dev/shm, so nothing a child writes there outlives the server. The paths
+    in `keep` that lie in them (the grader's working folder, where submissions are staged, and a Python
+    environment installed under /tmp) are bound back at their own paths."""
     for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(scratch):
-            mount("none", scratch, "tmpfs", 0, "size=256m,mode=1777")
-    os.makedirs(base, exist_ok=True)
-    mount(".", base, None, MS_BIND)
-    os.chdir("/")
+        if not os.path.isdir(scratch):
+            continue
+        inside = [p for p in keep if p.startswith(scratch + os.sep) and os.path.exists(p)]
+        inside = [p for p in inside if not any(p.startswith(q + os.sep) for q in inside)]  # outermost only
+        fds = {path: os.open(path, os.O_PATH) for path in inside}
+        mount("none", scratch, "tmpfs", 0, "size=256m,mode=1777")
+        for path, fd in fds.items():
+            bind_back(fd, path)
+
+
+def bind_back(fd, path):
+    """Bind the folder or file open as `fd` (from before a mount covered it) at `path` again."""
+    if os.path.isdir(f"/proc/self/fd/{fd}"):
+        os.makedirs(path, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        open(path, "w").close()
+    mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+    os.close(fd)
 
 
 def hide(folders):
@@ -95,13 +110,7 @@ def open_the_way(paths):
             fds = {name: os.open(os.path.join(folder, name), os.O_PATH) for name in entries}
             mount("none", folder, "tmpfs", 0, "size=1m,mode=755")
             for name, fd in fds.items():
-                target = os.path.join(folder, name)
-                if os.path.isdir(f"/proc/self/fd/{fd}"):
-                    os.mkdir(target)
-                else:
-                    open(target, "w").close()
-                mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
-                os.close(fd)
+                bind_back(fd, os.path.join(folder, name))
 
 
 # ---- jobs ----------------------------------------------------------------------------------------
@@ -240,7 +249,7 @@ def main():
     prctl(PR_SET_DUMPABLE, 0)
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     if setup.get("namespace"):
-        private_tmp(setup["base"])
+        private_tmp([setup["base"], *setup["reach"]])
         hide(setup["hide"])
         if setup.get("uid") is not None:
             open_the_way(setup["reach"])
@@ -252,6 +261,9 @@ def main():
         serve(control)
     finally:
         end_everything()
+        # The grader removes the folder when it stops the server; if the grader was killed, this is the
+        # only clean-up there is (staged submissions included).
+        shutil.rmtree(setup["base"], ignore_errors=True)
 
 
 if __name__ == "__main__":
