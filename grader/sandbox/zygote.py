@@ -124,7 +124,10 @@ def confine(job, fds):
                         ("RLIMIT_FSIZE", limits["file"]), ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", limits["nproc"])):
         if value is not None and hasattr(resource, name):
             hard = value + 5 if name == "RLIMIT_CPU" else value
-            resource.setrlimit(getattr(resource, name), (value, hard))
+            try:
+                resource.setrlimit(getattr(resource, name), (value, hard))
+            except (ValueError, OSError):  # a limit this system will not lower (RLIMIT_AS on macOS)
+                pass
     if job["uid"] is not None:
         os.setgroups([])
         os.setgid(job["uid"])
