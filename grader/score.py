@@ -37,6 +37,7 @@ class TestResult:
     file: str | None = None
     line: int | None = None
     graph: dict | None = None
+    hidden: bool = False  # the assignment hides this check from students until grades are published
 
 
 @dataclass
@@ -93,6 +94,8 @@ def score(submission: str, raw_tests: list[dict], assignment: Assignment, notes:
         entries = by_part.get(part.id, [])
         share = part.points / len(entries) if entries else 0.0
         results = [_test_result(raw, part.id, share) for raw in entries]
+        for result in results:
+            result.hidden = result.check in assignment.hidden
         tests.extend(results)
         parts.append(_part_result(part, results))
     return GradeResult(submission=submission, score=round(sum(p.score for p in parts), 6),

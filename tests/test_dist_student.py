@@ -30,6 +30,7 @@ from grader.dist.student import build, without_functions, without_hidden
 from grader.paths import ASSIGNMENTS_DIR, REFERENCE_DIR, REPO_DIR
 from grader.pipeline import grade_one, judge, probe_submission
 from grader.reference import kit_source, known_loops, make_kit, reference_api, reference_results
+from grader.report.gradescope import results as gradescope_results
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 HIDDEN_CHECK = "test_custom_steps_and_lr"
@@ -239,6 +240,11 @@ def test_hidden_checks_run_only_in_the_instructors_grading(hiding_assignment, tm
     assert assignment.hidden == (HIDDEN_CHECK,)
     instructor = grade_one(REFERENCE_DIR, assignment)
     assert HIDDEN_CHECK in {test.check for test in instructor.tests}
+    assert {test.check for test in instructor.tests if test.hidden} == {HIDDEN_CHECK}
+    on_gradescope = {t["name"]: t["visibility"] for t in gradescope_results(instructor)["tests"]}
+    assert sorted(set(on_gradescope.values())) == ["after_published", "visible"]
+    assert [name for name, seen in on_gradescope.items() if seen == "after_published"] == \
+        [test.name for test in instructor.tests if test.check == HIDDEN_CHECK]
 
     wheel = build(tmp_path / "dist", hiding_assignment)
     with zipfile.ZipFile(wheel) as archive:

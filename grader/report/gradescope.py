@@ -1,6 +1,7 @@
 """Gradescope's results.json: the top-level score and a short Markdown summary, then one entry per check
 numbered "<part>.<check>" (1-based, in the assignment's order) and tagged with its part. Every field is
-one Gradescope documents; grader/gradescope/results.schema.json describes exactly what this writes."""
+one Gradescope documents; grader/gradescope/results.schema.json describes exactly what this writes. A check
+the assignment marks hidden is shown to students only once the grades are published."""
 from __future__ import annotations
 
 import json
@@ -24,7 +25,8 @@ def results(result: GradeResult) -> dict:
             tests.append({"name": md_text(test.name), "number": f"{part_number}.{check_number}",
                           "score": round(test.score, 6), "max_score": round(test.max_score, 6),
                           "status": "passed" if test.status == "passed" else "failed",
-                          "visibility": "visible", "output": test_output(test), "tags": [part.id]})
+                          "visibility": "after_published" if test.hidden else "visible",
+                          "output": test_output(test), "tags": [part.id]})
     return {"score": round(result.score, 6), "output": summary(result), "output_format": "md",
             "test_output_format": "md", "visibility": "visible", "tests": tests}
 
