@@ -145,3 +145,14 @@ def test_no_child_process_left_behind(tmp_path):
         if b"sleep\x0030" in cmdline:
             leftovers.append(pid)
     assert not leftovers
+
+
+def test_a_server_that_cannot_enter_its_namespaces_starts_without_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(process, "namespace_prefix", lambda: ("sh", "-c", "exit 3", "refused"))
+    server = process.Sandbox()
+    try:
+        assert server.alive()
+        assert server.process.args[0] != "sh"
+    finally:
+        server.close()
+    assert not server.base.exists()

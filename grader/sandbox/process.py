@@ -77,6 +77,7 @@ NAMESPACES = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", 
 # cannot read, signal or trace each other, and RLIMIT_NPROC binds.
 JOB_UID_BASE = 200_000
 JOB_PROCESSES = 64
+START_SECONDS = 30
 
 
 @lru_cache(maxsize=1)
@@ -120,10 +121,18 @@ class Sandbox:
         self.base = Path(tempfile.mkdtemp(prefix="micrograde-sandbox-")).resolve()
         self.base.chmod(0o711)
         runtime = prepare_runtime(self.base)
-        prefix = namespace_prefix()
         reach = [*library_paths(), str(self.base)]
+        # With namespaces where they work; if the server cannot set them up here, without.
+        for prefix in dict.fromkeys([namespace_prefix(), ()]):
+            if self._start(runtime, prefix, reach, number):
+                return
+        shutil.rmtree(self.base, ignore_errors=True)
+        raise SandboxError("the sandbox server did not start")
+
+    def _start(self, runtime: Path, prefix: tuple[str, ...], reach: list[str], number: int) -> bool:
         root = os.name == "posix" and os.geteuid() == 0
-        self.uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if root and (prefix or not any(map(closed_on_the_way, reach))) else None
+        passable = bool(prefix) or not any(map(closed_on_the_way, reach))
+        self.uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if root and passable else None
         self.control, theirs = socket.socketpair()
         bootstrap = (f"import sys; sys.path[:] = {[str(runtime), *library_paths()]!r}; "
                      f"sys.argv = ['zygote.py']; exec(open({str(runtime / 'zygote.py')!r}).read(), "
@@ -135,11 +144,17 @@ class Sandbox:
         setup = {"control": theirs.fileno(), "base": str(self.base), "namespace": bool(prefix), "uid": self.uid,
                  "hide": hidden_dirs(), "reach": reach}
         theirs.close()
-        self.process.stdin.write((json.dumps(setup) + "\n").encode())
-        self.process.stdin.close()
-        if self.process.stdout.readline() != b"ready\n":
-            self.close()
-            raise SandboxError("the sandbox server did not start")
+        try:
+            self.process.stdin.write((json.dumps(setup) + "\n").encode())
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass
+        ready, _, _ = select.select([self.process.stdout], [], [], START_SECONDS)
+        if ready and self.process.stdout.readline() == b"ready\n":
+            return True
+        self.control.close()
+        kill_group(self.process)
+        return False
 
     def request(self, message: dict, fds: list[int] = ()) -> dict:
         try:
