@@ -41,6 +41,18 @@ def lay_out(zip_path: Path, root: Path) -> Path:
     return root
 
 
+def unpacked_grader(root: Path) -> Path:
+    """A bin folder whose `micrograde` is the grader from the unpacked zip (what setup.sh installs there),
+    run with this environment's packages: so the zip alone must hold all the grader needs."""
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    launcher = bin_dir / "micrograde"
+    launcher.write_text(f'#!/bin/sh\ntouch "{bin_dir / "launched"}"\n'
+                        f'PYTHONPATH="{root / "source"}" exec "{sys.executable}" -m grader "$@"\n', encoding="utf-8")
+    launcher.chmod(0o755)
+    return bin_dir
+
+
 def run_autograder(root: Path, path_dirs: list[Path]) -> subprocess.CompletedProcess:
     env = {**os.environ, "MICROGRADE_SUBMISSION_DIR": str(root / "submission"),
            "MICROGRADE_RESULTS_DIR": str(root / "results"),
@@ -70,8 +82,9 @@ def test_zip_holds_the_scripts_at_its_root_and_the_grader_source(autograder_zip:
         setup = archive.read("setup.sh").decode()
     assert "pip\" install -e \"$SOURCE\"" in setup and "python3" in setup
     names = set(infos)
-    assert {"pyproject.toml", "README.md", "grader/cli.py", "reference/micrograd/engine.py",
+    assert {"pyproject.toml", "README.md", "grader/cli.py", "grader/data/reference_results.json",
             "assignments/micrograd/assignment.toml", "grader/gradescope/results.schema.json"} <= names
+    assert not [name for name in names if name.startswith("reference/")]
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
 
@@ -87,7 +100,7 @@ def test_run_autograder_grades_a_buggy_submission(autograder_zip: Path, tmp_path
                     ignore=shutil.ignore_patterns("__pycache__"))
     engine = root / "submission" / "micrograd" / "engine.py"
     engine.write_text(engine.read_text(encoding="utf-8").replace(*OVERWRITE_BUG), encoding="utf-8")
-    done = run_autograder(root, [VENV_BIN])
+    done = run_autograder(root, [unpacked_grader(root), VENV_BIN])
     assert done.returncode == 0, done.stderr
     results = read_results(root)
     max_score = sum(t["max_score"] for t in results["tests"])
@@ -96,11 +109,12 @@ def test_run_autograder_grades_a_buggy_submission(autograder_zip: Path, tmp_path
     assert failed, results["output"]
     assert any("micrograd/engine.py:" in t["output"] for t in failed)
     assert "`mul`" in results["output"]
+    assert (root / "bin" / "launched").is_file(), "run_autograder did not run the zip's grader"
 
 
 def test_run_autograder_reports_an_empty_submission(autograder_zip: Path, tmp_path: Path) -> None:
     root = lay_out(autograder_zip, tmp_path)
-    done = run_autograder(root, [VENV_BIN])
+    done = run_autograder(root, [unpacked_grader(root), VENV_BIN])
     assert done.returncode == 0, done.stderr
     results = read_results(root)
     assert results["score"] == 0 and results["tests"] == []

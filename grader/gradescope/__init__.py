@@ -8,14 +8,18 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from grader.dist.student import reference_json
 from grader.paths import REPO_DIR
 
 HERE = Path(__file__).resolve().parent
 SCHEMA = HERE / "results.schema.json"
 SCRIPTS = ("setup.sh", "run_autograder")
-# What an editable install of the grader needs: the package, the solution it compares against, the
-# assignments' points, and the files pyproject.toml names.
-SOURCE_ITEMS = ("grader", "reference", "assignments", "pyproject.toml", "README.md")
+# What an editable install of the grader needs: the package, the assignments' points, and the files
+# pyproject.toml names. Not the reference solution: on Gradescope the sandbox may run without namespaces,
+# where student code could read files beside the grader, so the reference's answers go in as data instead
+# (`grader/data/reference_results.json`, computed at build time, as for the student edition).
+SOURCE_ITEMS = ("grader", "assignments", "pyproject.toml", "README.md")
+REFERENCE_DATA = "grader/data/reference_results.json"
 SKIPPED = {"__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}
 # A fixed timestamp so the same tree always gives the same zip.
 STAMP = (2024, 1, 1, 0, 0, 0)
@@ -31,8 +35,12 @@ def build(out: Path, repo: Path = REPO_DIR) -> list[str]:
             names.append(script)
         for path in sorted(_source_files(repo)):
             name = path.relative_to(repo).as_posix()
+            if name == REFERENCE_DATA:
+                continue  # a previous build's copy: always made afresh below
             _add(archive, path, name, executable=bool(path.stat().st_mode & stat.S_IXUSR))
             names.append(name)
+        _write(archive, REFERENCE_DATA, reference_json(), executable=False)
+        names.append(REFERENCE_DATA)
     return names
 
 
@@ -49,7 +57,11 @@ def _source_files(repo: Path) -> Iterator[Path]:
 
 
 def _add(archive: zipfile.ZipFile, path: Path, name: str, executable: bool) -> None:
+    _write(archive, name, path.read_bytes(), executable)
+
+
+def _write(archive: zipfile.ZipFile, name: str, content: bytes, executable: bool) -> None:
     info = zipfile.ZipInfo(name, date_time=STAMP)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
-    archive.writestr(info, path.read_bytes())
+    archive.writestr(info, content)

@@ -18,7 +18,7 @@ fi
 
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install --upgrade pip
-# Editable, so that the grader finds reference/ and assignments/ beside its package in $SOURCE.
+# Editable, so that the grader finds assignments/ and the reference's answers (grader/data/) in $SOURCE.
 "$VENV/bin/pip" install -e "$SOURCE"
 ln -sf "$VENV/bin/micrograde" /usr/local/bin/micrograde
 micrograde --version
