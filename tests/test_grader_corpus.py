@@ -2,6 +2,9 @@
 right headline diagnosis; every correct variant gets full marks; the reference gets full marks."""
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -66,3 +69,27 @@ def test_mutant_feedback_names_a_case_and_a_line(graded, mutant):
     assert any(t.case for t in failed)
     if mutant["diagnosis"] not in ("missing", "no_plain_number"):
         assert any(t.file and t.line for t in failed), f"{mutant['name']}: no file:line in the feedback"
+
+
+ORDER_SENSITIVE = ["backward_no_visited_check", "pow_overwrite", "exp_overwrite", "backward_preorder"]
+
+
+def reports_of_fresh_runs(path: Path, runs: int = 3) -> list[dict]:
+    return [json.loads(subprocess.run([sys.executable, "-m", "grader", "check", str(path), "--format", "json"],
+                                      check=False, cwd=corpus_tools.REPO_DIR, capture_output=True, text=True,
+                                      timeout=120).stdout) for _ in range(runs)]
+
+
+@pytest.mark.parametrize("name", ORDER_SENSITIVE)
+def test_the_same_submission_gets_the_same_report_in_every_run(name, tmp_path):
+    """Engines keep `_prev` in sets, iterated in memory-address order, which differs between processes;
+    each run here is a fresh process. The verdicts never differ, and the report is the same byte for byte
+    unless the engine's own traversal visits nodes in a different order from run to run (a pre-order
+    topological sort then trips over a different pair of nodes, and the report names that pair)."""
+    mutant = next(m for m in corpus_tools.load_mutants() if m["name"] == name)
+    reports = reports_of_fresh_runs(corpus_tools.build_mutant(mutant, tmp_path / name))
+    verdicts = [(r["score"], [(t["check"], t["part"], t["status"], t["diagnosis"]) for t in r["tests"]])
+                for r in reports]
+    assert verdicts[0][0] < 100 and verdicts.count(verdicts[0]) == len(verdicts)
+    if name != "backward_preorder":
+        assert reports.count(reports[0]) == len(reports)

@@ -55,11 +55,17 @@ def visits_finding(ev: Evidence, case: Case) -> Finding | None:
 
 
 def order_finding(ev: Evidence, case: Case) -> Finding | None:
-    """Each node's `_backward` must run after those of all the nodes that use it."""
+    """Each node's `_backward` must run after those of all the nodes that use it.
+
+    Judged only where every node ran once: when some ran twice (charged by the visits check), the order
+    of the repeats follows the iteration order of the engine's `_prev` sets, which changes from run to
+    run, and the same submission must always get the same report."""
     found = error_finding(ev, case)
     if found:
         return found
     calls = case.student.get("calls") or []
+    if any(count > 1 for count in Counter(calls).values()):
+        return None
     first = {}
     for position, node in enumerate(calls):
         first.setdefault(node, position)

@@ -112,9 +112,13 @@ def reachable(out, leaves: list) -> list[bool]:
     return [id(leaf) in found for leaf in leaves]
 
 
-def trusted_backward(out, seed: float) -> None:
+def trusted_backward(out, seed: float, known: list = ()) -> None:
     """Backpropagate through `_prev` in a known-good order, so op probes never depend on the student's
-    own `backward()` (graded as a part of its own)."""
+    own `backward()` (graded as a part of its own). `_prev` is usually a set of Values, whose iteration
+    order follows memory addresses; children are taken in a fixed order instead (the nodes the probe built,
+    in `known`, by position, then the engine's own by value), so the same engine always gets the same
+    report."""
+    rank = {id(node): i for i, node in enumerate(known)}
     order, seen, stack = [], set(), [(out, False)]
     while stack:
         node, expanded = stack.pop()
@@ -123,10 +127,20 @@ def trusted_backward(out, seed: float) -> None:
         elif id(node) not in seen:
             seen.add(id(node))
             stack.append((node, True))
-            stack.extend((child, False) for child in getattr(node, "_prev", ()) or ())
+            children = list(getattr(node, "_prev", ()) or ())
+            children.sort(key=lambda child: (rank.get(id(child), len(rank)), sort_value(child)), reverse=True)
+            stack.extend((child, False) for child in children)
     out.grad = seed
     for node in reversed(order):
         node._backward()
+
+
+def sort_value(node) -> tuple[float, str]:
+    """A key for a node the probe did not build: its value and op, or nothing when they are not plain."""
+    try:
+        return plain(node.data), str(getattr(node, "_op", ""))
+    except BaseException:  # noqa: BLE001 - any student object is allowed here
+        return 0.0, ""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -163,7 +177,7 @@ def probe_op(api: dict, probe: dict, files: tuple) -> dict:
     try:
         for leaf, pre in zip(leaves, probe.get("pre") or [0.0] * len(leaves)):
             leaf.grad = pre
-        trusted_backward(out, probe["g"])
+        trusted_backward(out, probe["g"], leaves)
         result["grads"] = [plain(leaf.grad) for leaf in leaves]
     except BaseException as exc:  # noqa: BLE001
         result["stage"] = "backward"
@@ -213,7 +227,7 @@ def probe_graph(api: dict, probe: dict, files: tuple) -> dict:
         return {"stage": "forward", "node": build.failed_at, "error": describe_error(exc, files)}
     result: dict = {"data": data}
     try:
-        trusted_backward(nodes[-1], 1.0)
+        trusted_backward(nodes[-1], 1.0, leaves + nodes)
         result["leaf_grads"] = [plain(leaf.grad) for leaf in leaves]
         result["node_grads"] = [plain(node.grad) for node in nodes]
     except BaseException as exc:  # noqa: BLE001
