@@ -156,3 +156,13 @@ def test_a_server_that_cannot_enter_its_namespaces_starts_without_them(tmp_path,
     finally:
         server.close()
     assert not server.base.exists()
+
+
+@needs_root
+def test_the_job_user_can_start_only_a_bounded_number_of_processes(tmp_path):
+    storm = ("import os, time\nstarted = 0\nfor _ in range(150):\n    try:\n        pid = os.fork()\n"
+             "    except OSError:\n        break\n    if pid == 0:\n        time.sleep(3)\n        os._exit(0)\n"
+             "    started += 1\nprint('started', started, flush=True)")
+    probed = probe_submission(submission(tmp_path, storm))
+    counts = [int(line.split()[1]) for line in probed.output.splitlines() if line.startswith("started ")]
+    assert counts and max(counts) < process.JOB_PROCESSES
