@@ -102,12 +102,6 @@ def prepare_runtime(folder: Path) -> Path:
     return runtime
 
 
-def closed_on_the_way(path: str) -> bool:
-    """Whether some folder on the way to `path` cannot be entered by other users."""
-    parts = Path(path).resolve().parents
-    return any(folder.is_dir() and not folder.stat().st_mode & 0o001 for folder in parts)
-
-
 class SandboxError(RuntimeError):
     """The sandbox server could not be started or stopped answering."""
 
@@ -131,8 +125,8 @@ class Sandbox:
 
     def _start(self, runtime: Path, prefix: tuple[str, ...], reach: list[str], number: int) -> bool:
         root = os.name == "posix" and os.geteuid() == 0
-        passable = bool(prefix) or not any(map(closed_on_the_way, reach))
-        self.uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if root and passable else None
+        # As root, jobs run as a user of their own, if the server can make `reach` passable for it.
+        uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if root else None
         self.control, theirs = socket.socketpair()
         bootstrap = (f"import sys; sys.path[:] = {[str(runtime), *library_paths()]!r}; "
                      f"sys.argv = ['zygote.py']; exec(open({str(runtime / 'zygote.py')!r}).read(), "
@@ -141,7 +135,7 @@ class Sandbox:
             [*prefix, sys.executable, "-I", "-S", "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, cwd=self.base, env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
             pass_fds=(theirs.fileno(),), start_new_session=True)
-        setup = {"control": theirs.fileno(), "base": str(self.base), "namespace": bool(prefix), "uid": self.uid,
+        setup = {"control": theirs.fileno(), "base": str(self.base), "namespace": bool(prefix), "uid": uid,
                  "hide": hidden_dirs(), "reach": reach}
         theirs.close()
         try:
@@ -150,7 +144,9 @@ class Sandbox:
         except BrokenPipeError:
             pass
         ready, _, _ = select.select([self.process.stdout], [], [], START_SECONDS)
-        if ready and self.process.stdout.readline() == b"ready\n":
+        word, _, granted = (self.process.stdout.readline() if ready else b"").partition(b" ")
+        if word == b"ready":
+            self.uid = json.loads(granted)
             return True
         self.control.close()
         kill_group(self.process)
@@ -247,7 +243,7 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
     if server.base not in staged.parents:
         raise SandboxError(f"{staged} is not in the sandbox's folder; stage it in sandbox().workdir()")
     server.hand_over(staged)
-    server.probes_key(probes)
+    key = server.probes_key(probes)
     run = ChildRun()
     deadline = time.monotonic() + limits.total_seconds
     start = 0
@@ -255,7 +251,7 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
     for _ in range(limits.restarts + 1):
         if start >= len(probes) or time.monotonic() >= deadline:
             break
-        start, output = _one_child(server, staged, kind, probes, start, kit_source, limits, deadline, run)
+        start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run)
         outputs.append(output)
     for index in range(len(probes)):
         if index not in run.results:
@@ -265,7 +261,7 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
     return run
 
 
-def _one_child(server, staged, kind, probes, start, kit_source, limits, deadline, run):
+def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run):
     """One forked child from probe `start` on; returns where the next child should resume, and the output."""
     config_read, config_write = os.pipe()
     results_read, results_write = os.pipe()
@@ -278,8 +274,7 @@ def _one_child(server, staged, kind, probes, start, kit_source, limits, deadline
         finally:
             os.close(config_read)
             os.close(results_write)
-        config = {"staged": str(staged), "kind": kind, "probes_key": server.probes_key(probes), "skip": start,
-                  "kit_source": kit_source}  # the key is known: run_child sent the probes before any job
+        config = {"staged": str(staged), "kind": kind, "probes_key": key, "skip": start, "kit_source": kit_source}
         try:
             with os.fdopen(config_write, "wb") as pipe:
                 pipe.write(json.dumps(config).encode())
