@@ -137,9 +137,7 @@ def _run_pool(queue: deque[Task], task: Callable, jobs: int, on_result: OnResult
     stopping = False
     try:
         while queue or in_flight:
-            while queue and len(in_flight) < jobs and not any(t.alone for t in in_flight.values()):
-                if queue[0].alone and in_flight:
-                    break
+            while queue and _may_start(queue[0], list(in_flight.values()), jobs):
                 next_task = queue.popleft()
                 try:
                     in_flight[pool.submit(task, [(e.id, str(e.path)) for e in next_task.entries])] = next_task
@@ -164,6 +162,14 @@ def _run_pool(queue: deque[Task], task: Callable, jobs: int, on_result: OnResult
         raise
     finally:
         pool.shutdown(wait=not stopping, cancel_futures=True)
+
+
+def _may_start(task: Task, in_flight: list[Task], jobs: int) -> bool:
+    """A task starts when a worker is free; a task that must run alone only when none is in flight, and
+    nothing starts beside it."""
+    if not in_flight:
+        return True
+    return len(in_flight) < jobs and not task.alone and not any(t.alone for t in in_flight)
 
 
 def _why(exc: BaseException) -> str:
