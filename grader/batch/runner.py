@@ -53,7 +53,7 @@ def grade_chunk(chunk: list[tuple[str, str]], assignment: Assignment,
     for student, path in chunk:
         start = time.perf_counter()
         try:
-            probed.append(probe_submission(Path(path), name=student, limits=limits or Limits()))
+            probed.append(probe_submission(Path(path), name=student, limits=limits))
         except Exception as exc:  # noqa: BLE001  a grader bug on one input must not cost the others
             probed.append(Probed(student, None, [], error=grader_failure("probing", exc)))
         seconds[student] = time.perf_counter() - start
@@ -117,7 +117,7 @@ def grade_entries(entries: list[Entry], assignment: Assignment, jobs: int, on_re
     At most `jobs` tasks are in flight, so a worker that dies takes down only those. Their submissions are
     then graded one by one, each alone in the pool; one that still kills its worker gets an error result.
     """
-    task = partial(grade_chunk, assignment=assignment, limits=limits or Limits())
+    task = partial(grade_chunk, assignment=assignment, limits=limits)
     queue = deque(Task(chunk) for chunk in chunks(entries, jobs, chunk_size))
     while queue:
         lost, reason = _run_pool(queue, task, jobs, on_result)
