@@ -29,7 +29,7 @@ from grader.authoring.template import build_template
 from grader.dist.student import build, without_functions, without_hidden
 from grader.paths import ASSIGNMENTS_DIR, REFERENCE_DIR, REPO_DIR
 from grader.pipeline import grade_one, judge, probe_submission
-from grader.reference import kit_source, known_loops, make_kit, reference_api, reference_results
+from grader.reference import kit_source, make_kit, public_plan, reference_api, reference_results
 from grader.report.gradescope import results as gradescope_results
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
@@ -149,9 +149,11 @@ def test_wheel_leaves_out_the_instructors_tools_and_ships_the_answers(wheel, whe
     assert {"grader/cli.py", "grader/pipeline.py", "grader/probes/kit.py", "grader/checks/pytest.ini",
             "grader/data/assignments/micrograd/assignment.toml"} <= names
     shipped = json.loads(wheel_files["grader/data/reference_results.json"])
-    assert set(shipped["loops"]) == {"train/one-step", "train/defaults", "train/custom"}
-    assert json.dumps(shipped["results"], sort_keys=True) == json.dumps(reference_results(), sort_keys=True)
-    assert json.dumps(shipped["loops"], sort_keys=True) == json.dumps(known_loops(), sort_keys=True)
+    public = public_plan(load_assignment())
+    assert shipped["plan"] == public.digest and "secret_plans" not in shipped
+    assert {p["id"] for p in shipped["probes"] if p["kind"] == "train"} == {"train/one-step", "train/defaults",
+                                                                              "train/custom"}
+    assert json.dumps(shipped["results"], sort_keys=True) == json.dumps(reference_results(public), sort_keys=True)
     metadata = next(text for name, text in wheel_files.items() if name.endswith(".dist-info/METADATA"))
     assert "Name: micrograde-student\n" in metadata and "Requires-Dist: pytest==" in metadata
     entry_points = next(text for name, text in wheel_files.items() if name.endswith(".dist-info/entry_points.txt"))

@@ -43,8 +43,10 @@ def test_hanging_probe_is_cut_and_the_rest_still_graded(tmp_path):
     shutil.copytree(submission(tmp_path, ""), folder)
     engine = folder / "micrograd" / "engine.py"
     engine.write_text(engine.read_text().replace("    def exp(self):\n", "    def exp(self):\n        while True: pass\n"))
-    probes = [{"id": "hang", "kind": "op", "op": "exp", "operands": [{"leaf": 0}], "leaves": [0.5], "g": 1.3},
-              {"id": "fine", "kind": "op", "op": "tanh", "operands": [{"leaf": 0}], "leaves": [0.5], "g": 1.3}]
+    probes = [{"id": "hang", "kind": "op", "op": "exp", "apply": {"exp": ["method", "exp"]}, "method": "exp",
+               "operands": [{"leaf": 0}], "leaves": [0.5], "g": 1.3},
+              {"id": "fine", "kind": "op", "op": "tanh", "apply": {"tanh": ["method", "tanh"]}, "method": "tanh",
+               "operands": [{"leaf": 0}], "leaves": [0.5], "g": 1.3}]
     start = time.monotonic()
     run = run_child(folder, "package", probes, limits=Limits(probe_seconds=1.0))
     assert time.monotonic() - start < 10

@@ -53,7 +53,7 @@ def edition_files(assignment_file: Path) -> dict[str, bytes]:
         if relative.startswith("checks/test_"):
             text = without_functions(text, assignment.hidden, str(path))
         files[f"grader/{relative}"] = text.encode("utf-8")
-    files[_in_wheel(REFERENCE_RESULTS_FILE)] = reference_json()
+    files[_in_wheel(REFERENCE_RESULTS_FILE)] = reference_json(assignment_file)
     toml = without_hidden(assignment_file.read_text(encoding="utf-8"), str(assignment_file))
     files[_in_wheel(ASSIGNMENTS_DATA_DIR / assignment.id / "assignment.toml")] = toml.encode("utf-8")
     return files
@@ -68,12 +68,16 @@ def _is_built_data(path: Path) -> bool:
     return path.is_relative_to(DATA_DIR) and path != DATA_DIR / "__init__.py"
 
 
-def reference_json() -> bytes:
+def reference_json(assignment_file: Path, secret_plans: int = 0) -> bytes:
+    """The reference's answers to the assignment's public plan (and, for a grader students never see, to
+    `secret_plans` plans drawn from the instructor's secret), as the shipped data file."""
+    from grader.assignment import load_assignment
     from grader.reference import has_reference, reference_data
 
     if not has_reference():
         raise SystemExit("the student edition is built from the instructor's checkout: reference/ is missing")
-    return (json.dumps(reference_data(), sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+    data = reference_data(load_assignment(assignment_file), secret_plans)
+    return (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def without_functions(source: str, names: tuple[str, ...], filename: str = "<checks>") -> str:

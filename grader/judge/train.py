@@ -11,7 +11,7 @@ from grader.judge.backward import error_finding
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.ops import fmt
 from grader.judge.tolerance import TRAINING, all_close, close
-from grader.reference import known_loops, model_for
+from grader.reference import model_for
 
 # Losses a loop may compute instead of the sum of squared errors, as functions of (target, prediction) pairs.
 WRONG_LOSSES = {
@@ -23,9 +23,9 @@ LOSS_WORDS = {"mean_of_squares": "the mean of the squared errors", "sum_of_error
               "last_error_only": "the squared error of the last example only"}
 
 
-def known_loop(probe: dict, variant: str) -> tuple[list, list]:
+def known_loop(case: Case, variant: str) -> tuple[list, list]:
     """Losses and final weights of the reference loop with one change (a `grader.reference.LOOP_VARIANTS` name)."""
-    loop = known_loops()[probe["id"]][variant]
+    loop = case.reference["loops"][variant]
     return list(loop["losses"]), list(loop["weights"])
 
 
@@ -62,7 +62,7 @@ def first_loss_finding(ev: Evidence, case: Case) -> Finding | None:
     got, want = case.student["losses"][0], case.reference["losses"][0]
     if close(got, want, **TRAINING):
         return None
-    after = known_loop(case.probe, "two_steps")[0]
+    after = known_loop(case, "two_steps")[0]
     if len(after) > 1 and close(got, after[1], **TRAINING):
         return Finding("wrong_losses", f"The first loss is {fmt(got)}, the loss *after* the first update; record "
                        f"each step's loss before its update ({fmt(want)}).", case=case.label, expected=want, got=got,
@@ -120,7 +120,7 @@ def trajectory_finding(ev: Evidence, case: Case) -> Finding | None:
                                                                               **TRAINING):
         return None
     where = ev.where(case.student.get("where"))
-    no_reset = known_loop(case.probe, "no_zero_grad")
+    no_reset = known_loop(case, "no_zero_grad")
     if all_close(losses, no_reset[0], **TRAINING):
         return Finding("no_zero_grad", f"With {case.label}, your losses {fmt(losses[:4])}… match a loop that never "
                        f"resets the gradients; the reference gives {fmt(case.reference['losses'][:4])}….",

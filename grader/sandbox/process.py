@@ -26,8 +26,10 @@ from pathlib import Path
 
 from grader.paths import REPO_DIR
 
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 RUNTIME_FILES = {"zygote.py": Path(__file__).with_name("zygote.py"), "child.py": Path(__file__).with_name("child.py"),
-                 "runners.py": Path(__file__).resolve().parent.parent / "probes" / "runners.py"}
+                 "runners.py": PACKAGE_DIR / "probes" / "runners.py", "shape.py": PACKAGE_DIR / "probes" / "shape.py",
+                 "protocol.py": PACKAGE_DIR / "protocol.py"}
 OUTPUT_EXCERPT = 4000
 
 
@@ -236,7 +238,7 @@ def kill_group(process: subprocess.Popen) -> None:
 
 
 def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: str | None = None,
-              limits: Limits = Limits()) -> ChildRun:
+              limits: Limits = Limits(), strict: bool = False) -> ChildRun:
     """Run `probes` on the staged submission in as many children as it takes; see the module docstring."""
     server = sandbox()
     staged = staged.resolve()
@@ -251,7 +253,7 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
     for _ in range(limits.restarts + 1):
         if start >= len(probes) or time.monotonic() >= deadline:
             break
-        start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run)
+        start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict)
         outputs.append(output)
     for index in range(len(probes)):
         if index not in run.results:
@@ -261,7 +263,7 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
     return run
 
 
-def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run):
+def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict):
     """One forked child from probe `start` on; returns where the next child should resume, and the output."""
     config_read, config_write = os.pipe()
     results_read, results_write = os.pipe()
@@ -274,7 +276,8 @@ def _one_child(server, staged, kind, probes, key, start, kit_source, limits, dea
         finally:
             os.close(config_read)
             os.close(results_write)
-        config = {"staged": str(staged), "kind": kind, "probes_key": key, "skip": start, "kit_source": kit_source}
+        config = {"staged": str(staged), "kind": kind, "probes_key": key, "skip": start, "kit_source": kit_source,
+                  "strict": strict}
         try:
             with os.fdopen(config_write, "wb") as pipe:
                 pipe.write(json.dumps(config).encode())
