@@ -379,6 +379,10 @@ def check_names(engine: Engine) -> list[str]:
     problems = []
     names = engine.names
     a, b = engine.leaf(1.3), engine.leaf(-0.7)
+    if getattr(a, names["data"], None) != 1.3:
+        problems.append(f"`{names['data']}` of a leaf made from 1.3 is not 1.3")
+    if getattr(a, names["grad"], None) != 0:
+        problems.append(f"`{names['grad']}` of a fresh leaf is not 0")
     out = a + b
     try:
         children = list(engine.children(out))

@@ -85,6 +85,10 @@ def _shows_misses_parameters(failing: list[dict]) -> bool:
     return any(c["kind"] in ("kept_grad", "parameters_incomplete") for c in failing)
 
 
+def _shows_wrong_training(failing: list[dict]) -> bool:
+    return any(c["kind"] in ("losses", "parameters") for c in failing)
+
+
 EVIDENCE = {
     "overwrite": _shows_overwrite,
     "wrong_derivative": _shows_wrong_derivative,
@@ -93,6 +97,8 @@ EVIDENCE = {
     "wrong_gradient": _shows_wrong_gradient,
     "not_seeded": _shows_not_seeded,
     "misses_parameters": _shows_misses_parameters,
+    **{code: _shows_wrong_training for code in ("no_zero_grad", "zero_grad_after_backward", "wrong_sign_update",
+                                                "lr_ignored")},
 }
 
 
@@ -183,6 +189,15 @@ def test_the_required_mutants_are_there():
 
 # ------------------------------------------------------------------------------------- validation
 
+# Declared names that do not fit their shape: the validator must say so, or it would bless any toml.
+WRONG_NAMES = {
+    "children": ("children_named_children_set", {"children": "_prev"}),
+    "local_grads attribute": ("local_grads_renamed", {"local_grads": "_local_grads"}),
+    "style": ("microgpt_local_grads", {"style": "closures"}),
+    "backward": ("backward_module_function", {"backward": "backward"}),
+    "grad": ("grad_named_gradient", {"grad": "grad"}),
+}
+
 def _mutated_source(mutant: dict) -> str:
     source = (ct.CORPUS_DIR / SHAPES_BY_NAME[mutant["shape"]]["submission"]).read_text(encoding="utf-8")
     return ct.apply_edit(source, mutant["find"], mutant["replace"], f"shape mutant {mutant['name']}")
@@ -195,11 +210,19 @@ def validation(tmp_path_factory) -> dict:
     jobs = [{"key": f"shape:{s['name']}", "path": str(ct.CORPUS_DIR / s["submission"]), "names": s["names"]}
             for s in SHAPES]
     for mutant in MUTANTS:
-        shape = SHAPES_BY_NAME[mutant["shape"]]
+        shape = SHAPES_BY_NAME.get(mutant["shape"])
+        try:
+            source = _mutated_source(mutant)
+        except (KeyError, AssertionError):
+            continue  # a broken entry: test_mutant_is_one_exact_edit says why
         target = folder / mutant["name"] / Path(shape["submission"]).name
         target.parent.mkdir()
-        target.write_text(_mutated_source(mutant), encoding="utf-8")
+        target.write_text(source, encoding="utf-8")
         jobs.append({"key": f"mutant:{mutant['name']}", "path": str(target), "names": shape["names"]})
+    for key, (shape_name, wrong) in WRONG_NAMES.items():
+        shape = SHAPES_BY_NAME[shape_name]
+        jobs.append({"key": f"wrong:{key}", "path": str(ct.CORPUS_DIR / shape["submission"]),
+                     "names": {**shape["names"], **wrong}})
     jobs_file = folder / "jobs.json"
     jobs_file.write_text(json.dumps(jobs), encoding="utf-8")
     proc = subprocess.run([sys.executable, "-B", str(VALIDATOR), str(jobs_file)], capture_output=True, text=True,
@@ -225,15 +248,25 @@ def test_children_containers_vary(validation):
     assert REQUIRED_CONTAINERS <= containers
 
 
+@pytest.mark.parametrize("key", WRONG_NAMES)
+def test_wrong_names_are_refused(validation, key):
+    result = validation[f"wrong:{key}"]
+    assert result["names"], "declared names that do not fit the engine passed the names check"
+
+
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m["name"] for m in MUTANTS])
 def test_mutant_is_caught_in_its_part(validation, mutant):
-    result = validation[f"mutant:{mutant['name']}"]
+    result = validation.get(f"mutant:{mutant['name']}")
+    assert result is not None, "the mutant could not be built (see test_mutant_is_one_exact_edit)"
     assert result["load"] is None
     failing = _failing(result, mutant["part"])
     assert failing, f"nothing fails in {mutant['part']}; failing elsewhere: " + str(
         sorted({c["part"] for c in result["cases"] if not c["ok"]}))
     evidence = EVIDENCE[mutant["diagnosis"]]
     assert evidence(failing), (mutant["diagnosis"], [(c["case"], c["kind"]) for c in failing])
+    if mutant["part"] == "train":
+        elsewhere = {c["part"] for c in result["cases"] if not c["ok"]} - {"train"}
+        assert not elsewhere, f"a bug of the training loop alone breaks {sorted(elsewhere)} too"
 
 
 def test_future_shape_needs_its_flag_on_every_statement():

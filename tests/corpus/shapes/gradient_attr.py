@@ -3,20 +3,24 @@ import math
 import random
 
 
+def ensure_value(x):
+    return x if isinstance(x, Value) else Value(x)
+
+
 class Value:
     def __init__(self, data, _children=(), _op=''):
         self.data = data
         self.gradient = 0.0
-        self._prev = tuple(_children)
+        self._prev = list(_children)
         self._op = _op
         self._backward = lambda: None
 
     def __repr__(self):
-        return f"Value(data={self.data}, gradient={self.gradient})"
+        return f"Value(data={self.data:.4f}, gradient={self.gradient:.4f})"
 
     def __add__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data + other.data, (self, other), '+')
+        other = ensure_value(other)
+        out = Value(self.data + other.data, [self, other], '+')
 
         def _backward():
             self.gradient += out.gradient
@@ -25,8 +29,8 @@ class Value:
         return out
 
     def __mul__(self, other):
-        other = other if isinstance(other, Value) else Value(other)
-        out = Value(self.data * other.data, (self, other), '*')
+        other = ensure_value(other)
+        out = Value(self.data * other.data, [self, other], '*')
 
         def _backward():
             self.gradient += other.data * out.gradient
@@ -34,17 +38,44 @@ class Value:
         out._backward = _backward
         return out
 
-    def __pow__(self, k):
-        assert isinstance(k, (int, float))
-        out = Value(self.data ** k, (self,), f'**{k}')
+    def __pow__(self, exponent):
+        if not isinstance(exponent, (int, float)):
+            raise TypeError(f"exponent must be int or float, not {type(exponent).__name__}")
+        out = Value(self.data ** exponent, [self], f'**{exponent}')
 
         def _backward():
-            self.gradient += k * self.data ** (k - 1) * out.gradient
+            self.gradient += exponent * self.data ** (exponent - 1) * out.gradient
         out._backward = _backward
         return out
 
+    def __neg__(self):
+        out = Value(-self.data, [self], 'neg')
+
+        def _backward():
+            self.gradient += -1.0 * out.gradient
+        out._backward = _backward
+        return out
+
+    def __sub__(self, other):
+        return self + (-ensure_value(other))
+
+    def __rsub__(self, other):
+        return ensure_value(other) + (-self)
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __truediv__(self, other):
+        return self * ensure_value(other) ** -1
+
+    def __rtruediv__(self, other):
+        return ensure_value(other) * self ** -1
+
     def exp(self):
-        out = Value(math.exp(self.data), (self,), 'exp')
+        out = Value(math.exp(self.data), [self], 'exp')
 
         def _backward():
             self.gradient += out.data * out.gradient
@@ -52,54 +83,34 @@ class Value:
         return out
 
     def tanh(self):
-        t = math.tanh(self.data)
-        out = Value(t, (self,), 'tanh')
+        out = Value(math.tanh(self.data), [self], 'tanh')
 
         def _backward():
-            self.gradient += (1 - t ** 2) * out.gradient
+            self.gradient += (1 - out.data ** 2) * out.gradient
         out._backward = _backward
         return out
 
     def relu(self):
-        out = Value(self.data if self.data > 0 else 0.0, (self,), 'relu')
+        out = Value(self.data if self.data > 0 else 0.0, [self], 'relu')
 
         def _backward():
-            self.gradient += (out.data > 0) * out.gradient
+            self.gradient += (1.0 if self.data > 0 else 0.0) * out.gradient
         out._backward = _backward
         return out
 
-    def __neg__(self):
-        return self * -1
-
-    def __radd__(self, other):
-        return self + other
-
-    def __sub__(self, other):
-        return self + (-other)
-
-    def __rsub__(self, other):
-        return other + (-self)
-
-    def __rmul__(self, other):
-        return self * other
-
-    def __truediv__(self, other):
-        return self * other ** -1
-
-    def __rtruediv__(self, other):
-        return other * self ** -1
-
     def backward(self):
-        topo, visited = [], set()
-        stack = [(self, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                topo.append(node)
-            elif node not in visited:
-                visited.add(node)
-                stack.append((node, True))
-                stack.extend((c, False) for c in node._prev)
+        topo = []
+        visited = set()
+
+        def build(node):
+            if id(node) in visited:
+                return
+            visited.add(id(node))
+            for child in node._prev:
+                build(child)
+            topo.append(node)
+
+        build(self)
         self.gradient = 1.0
         for node in reversed(topo):
             node._backward()
@@ -120,7 +131,8 @@ class Neuron(Module):
         self.b = Value(random.uniform(-1, 1))
 
     def __call__(self, x):
-        return sum((wi * xi for wi, xi in zip(self.w, x)), self.b).tanh()
+        activation = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        return activation.tanh()
 
     def parameters(self):
         return self.w + [self.b]
@@ -140,8 +152,8 @@ class Layer(Module):
 
 class MLP(Module):
     def __init__(self, nin, nouts):
-        sz = [nin] + nouts
-        self.layers = [Layer(sz[i], sz[i + 1]) for i in range(len(nouts))]
+        sizes = [nin] + nouts
+        self.layers = [Layer(sizes[i], sizes[i + 1]) for i in range(len(nouts))]
 
     def __call__(self, x):
         for layer in self.layers:
@@ -155,10 +167,18 @@ class MLP(Module):
 def train(model, xs, ys, steps=20, lr=0.05):
     losses = []
     for _ in range(steps):
-        loss = sum((model(x) - y) ** 2 for x, y in zip(xs, ys))
+        predictions = [model(x) for x in xs]
+        loss = sum((pred - y) ** 2 for pred, y in zip(predictions, ys))
         model.zero_grad()
         loss.backward()
         for p in model.parameters():
             p.data -= lr * p.gradient
         losses.append(loss.data)
     return losses
+
+
+if __name__ == "__main__":
+    a, b = Value(2.0), Value(-3.0)
+    c = a * b + b ** 2
+    c.backward()
+    print(c, a.gradient, b.gradient)
