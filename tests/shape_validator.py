@@ -416,25 +416,35 @@ def _on_alarm(_signum, _frame):
     raise CaseTimeout(f"no answer in {CASE_SECONDS} s")
 
 
-def _run_case(check, *args) -> tuple[str, str]:
+@contextlib.contextmanager
+def time_limit():
+    """Raise CaseTimeout in the block once CASE_SECONDS have passed (a mutant may loop forever)."""
     signal.alarm(CASE_SECONDS)
     try:
-        return check(*args)
-    except Exception as exc:  # noqa: BLE001 - a crash is a result here
-        return "crash", f"{type(exc).__name__}: {str(exc)[:200]}"
+        yield
     finally:
         signal.alarm(0)
+
+
+def _run_case(check, *args) -> tuple[str, str]:
+    try:
+        with time_limit():
+            return check(*args)
+    except Exception as exc:  # noqa: BLE001 - a crash is a result here
+        return "crash", f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def validate(path: Path, names: dict, expected_training: dict) -> dict:
     """Everything this module checks about one submission (see the module's docstring for the shape)."""
     result: dict = {"load": None, "script": None, "names": [], "children_container": None, "cases": []}
     try:
-        run_as_script(path)
-    except Exception as exc:  # noqa: BLE001
+        with time_limit():
+            run_as_script(path)
+    except Exception as exc:  # noqa: BLE001 - the error is the result
         result["script"] = f"{type(exc).__name__}: {exc}"
     try:
-        engine = Engine(load_definitions(path), names)
+        with time_limit():
+            engine = Engine(load_definitions(path), names)
     except Exception as exc:  # noqa: BLE001
         result["load"] = f"{type(exc).__name__}: {exc}"
         return result
