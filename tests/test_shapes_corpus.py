@@ -11,7 +11,6 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from collections import Counter
 from pathlib import Path
 
@@ -21,14 +20,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpus_tools as ct
 
-SHAPES_FILE = ct.CORPUS_DIR / "shapes.toml"
 SHAPES_DIR = ct.CORPUS_DIR / "shapes"
 VALIDATOR = ct.TESTS_DIR / "shape_validator.py"
 MARKER = "@@shape-validator-results@@"  # what shape_validator.py prints before its JSON
-with SHAPES_FILE.open("rb") as _handle:
-    _ENTRIES = tomllib.load(_handle)
-SHAPES = list(_ENTRIES.get("shape", []))
-MUTANTS = list(_ENTRIES.get("shape_mutant", []))
+SHAPES = ct.load_shapes()
+MUTANTS = ct.load_shape_mutants()
 SHAPES_BY_NAME = {shape["name"]: shape for shape in SHAPES}
 NAME_KEYS = ("value_class", "children", "data", "grad", "backward", "style")
 STYLES = ("closures", "local_grads")
@@ -152,7 +148,7 @@ def test_mutant_is_one_exact_edit(mutant):
     source = (ct.CORPUS_DIR / SHAPES_BY_NAME[mutant["shape"]]["submission"]).read_text(encoding="utf-8")
     assert source.count(find) == 1, f"the find snippet occurs {source.count(find)} times"
     assert _occurrences_as_lines(source, find) == 1, "the find snippet must start at the beginning of a line"
-    compile(_mutated_source(mutant), mutant["name"], "exec", dont_inherit=True)
+    compile(ct.shape_mutant_source(mutant), mutant["name"], "exec", dont_inherit=True)
 
 
 def test_diagnosis_codes_are_the_graders():
@@ -198,11 +194,6 @@ WRONG_NAMES = {
     "grad": ("grad_named_gradient", {"grad": "grad"}),
 }
 
-def _mutated_source(mutant: dict) -> str:
-    source = (ct.CORPUS_DIR / SHAPES_BY_NAME[mutant["shape"]]["submission"]).read_text(encoding="utf-8")
-    return ct.apply_edit(source, mutant["find"], mutant["replace"], f"shape mutant {mutant['name']}")
-
-
 @pytest.fixture(scope="module")
 def validation(tmp_path_factory) -> dict:
     """The validator's result for every shape and every mutant, from one subprocess."""
@@ -210,15 +201,12 @@ def validation(tmp_path_factory) -> dict:
     jobs = [{"key": f"shape:{s['name']}", "path": str(ct.CORPUS_DIR / s["submission"]), "names": s["names"]}
             for s in SHAPES]
     for mutant in MUTANTS:
-        shape = SHAPES_BY_NAME.get(mutant["shape"])
         try:
-            source = _mutated_source(mutant)
-        except (KeyError, AssertionError):
+            target = ct.build_shape_mutant(mutant, folder / mutant["name"])
+        except (StopIteration, AssertionError):
             continue  # a broken entry: test_mutant_is_one_exact_edit says why
-        target = folder / mutant["name"] / Path(shape["submission"]).name
-        target.parent.mkdir()
-        target.write_text(source, encoding="utf-8")
-        jobs.append({"key": f"mutant:{mutant['name']}", "path": str(target), "names": shape["names"]})
+        jobs.append({"key": f"mutant:{mutant['name']}", "path": str(target),
+                     "names": SHAPES_BY_NAME[mutant["shape"]]["names"]})
     for key, (shape_name, wrong) in WRONG_NAMES.items():
         shape = SHAPES_BY_NAME[shape_name]
         jobs.append({"key": f"wrong:{key}", "path": str(ct.CORPUS_DIR / shape["submission"]),
