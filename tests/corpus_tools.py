@@ -65,6 +65,20 @@ def load_variants() -> list[dict]:
     return list(_load_toml(VARIANTS_FILE).get("variant", []))
 
 
+SHAPES_FILE = CORPUS_DIR / "shapes.toml"
+
+
+def load_shapes() -> list[dict]:
+    """Every `[[shape]]` of tests/corpus/shapes.toml: a correct single file whose engine keeps its pieces
+    under the names in its `names` table (value_class, children, data, grad, backward, style)."""
+    return list(_load_toml(SHAPES_FILE).get("shape", []))
+
+
+def load_shape_mutants() -> list[dict]:
+    """Every `[[shape_mutant]]` of tests/corpus/shapes.toml: one `find`/`replace` edit of its shape's file."""
+    return list(_load_toml(SHAPES_FILE).get("shape_mutant", []))
+
+
 # --------------------------------------------------------------------------------------------- building
 
 def apply_edit(text: str, find: str, replace: str, where: str = "") -> str:
@@ -112,6 +126,22 @@ def build_variant(entry: dict, dest: Path) -> Path:
         shutil.copyfile(source, target)
         return target
     return _edit_package(dest, entry["edit"], f"variant {entry.get('name')}")
+
+
+def shape_mutant_source(entry: dict) -> str:
+    """The text of the shape file that `entry` (a shape mutant) edits, with its one edit applied."""
+    shape = next(s for s in load_shapes() if s["name"] == entry["shape"])
+    source = (CORPUS_DIR / shape["submission"]).read_text(encoding="utf-8")
+    return apply_edit(source, entry["find"], entry["replace"], f"shape mutant {entry.get('name')}")
+
+
+def build_shape_mutant(entry: dict, dest: Path) -> Path:
+    """Write the shape mutant under dest, under its shape's file name; returns the file's path."""
+    shape = next(s for s in load_shapes() if s["name"] == entry["shape"])
+    target = Path(dest) / Path(shape["submission"]).name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(shape_mutant_source(entry), encoding="utf-8")
+    return target
 
 
 # ------------------------------------------------------------------------ single files and notebooks
