@@ -12,7 +12,7 @@ from grader import __version__
 from grader.assignment import Assignment
 
 # When a part fails several checks, its headline diagnosis is the most specific one, in this order.
-PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "wrong_forward", "no_plain_number",
+PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "swapped_operands", "wrong_forward", "no_plain_number",
             "not_connected", "not_a_number", "timeout", "resets_data", "misses_parameters", "not_seeded", "visited_twice",
             "not_reversed", "no_zero_grad", "zero_grad_after_backward", "wrong_sign_update", "lr_ignored",
             "loss_not_sum_of_squares", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken", "crash", "wrong_gradient", "wrong_losses")

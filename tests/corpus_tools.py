@@ -31,7 +31,8 @@ PART_IDS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div", "ba
 OP_PARTS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div")
 OP_DIAGNOSES = (
     "not_started", "missing", "crash", "returns_none", "backward_not_callable", "no_plain_number",
-    "not_connected", "wrong_forward", "no_gradient", "overwrite", "chain_rule_dropped", "wrong_derivative",
+    "not_connected", "wrong_forward", "swapped_operands", "no_gradient", "overwrite", "chain_rule_dropped",
+    "wrong_derivative",
 )
 DIAGNOSES: dict[str, tuple[str, ...]] = {
     **{part: OP_DIAGNOSES for part in OP_PARTS},

@@ -29,6 +29,9 @@ CATALOGUE = {d.code: d for d in [
     Diagnosis("no_plain_number", "a plain number operand is not handled",
               "Wrap a plain int/float in a Value before using it, and make sure the reflected operator "
               "(`__radd__`, `__rmul__`, `__rsub__`, `__rtruediv__`) exists for a number on the left."),
+    Diagnosis("swapped_operands", "the reflected operator swaps its operands",
+              "With a plain number on the left, Python calls the reflected method of the Value on the right: "
+              "`__rsub__(self, other)` is `other - self`, `__rtruediv__(self, other)` is `other / self`."),
     Diagnosis("not_connected", "the output is not connected to its inputs",
               "Pass the inputs as `_children` when you build `out`, or `backward()` never reaches them."),
     Diagnosis("wrong_forward", "the forward value is wrong", "Compare `out.data` with the math by hand for one input."),

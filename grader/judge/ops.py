@@ -60,10 +60,14 @@ def forward_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     got, want = case.student.get("data"), case.reference["data"]
     if close(got, want, **REFERENCE):
         return None
-    number_only = case.probe.get("check") == "number" and not any(
-        forward_finding(ev, c, part) for c in ev.cases(part, kind="op", check="value"))
-    code = "no_plain_number" if number_only else "wrong_forward"
-    return Finding(code, f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}.", case=case.label,
+    swapped = case.student.get("swapped")
+    if case.probe.get("check") == "number" and isinstance(swapped, float) and close(got, swapped, **REFERENCE):
+        number = case.probe["operands"][0]["const"]
+        plain_form = OPS[part].label([None], ("right", number))
+        return Finding("swapped_operands", f"`{case.label}` gives {fmt(got)}, which is `{plain_form}`: the operands "
+                       f"are swapped; expected {fmt(want)}.", case=case.label, expected=want, got=got,
+                       where=ev.where(case.student.get("method_where")))
+    return Finding("wrong_forward", f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}.", case=case.label,
                    expected=want, got=got, where=ev.where(case.student.get("method_where")))
 
 
@@ -109,7 +113,8 @@ def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = (
         if not all(case.student.get("linked") or [True]):
             return "not_connected", "The inputs are not reachable from the output through `_prev`."
         return "no_gradient", "The inputs' gradients did not change at all."
-    if probe.get("pre") and all(close(s, w - p, **NUMERICAL) for s, w, p in zip(got, want, pre)):
+    if probe.get("pre") and all(close(s, w - p, **NUMERICAL) or close(s, w, **NUMERICAL)
+                                for s, w, p in zip(got, want, pre)):
         return "overwrite", "The gradient the input already held was lost."
     repeated = len(probe["operands"]) == 2 and probe["operands"][0] == probe["operands"][1]
     if repeated and close(got[0], want[0] / 2, **NUMERICAL):

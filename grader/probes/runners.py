@@ -210,6 +210,8 @@ def probe_op(api: dict, probe: dict, files: tuple) -> dict:
         result["data"] = plain(engine.data_of(out))
     except NotANumber as exc:
         return {**result, "stage": "forward", "error": describe_error(exc, files)}
+    if probe.get("check") == "number" and "const" in probe["operands"][0]:
+        result["swapped"] = swapped_value(engine, apply, probe)
     result["linked"] = reachable(engine, out, leaves)
     step = engine.step_of(out)
     result["backward_callable"] = callable(step) if engine.closure else True
@@ -224,6 +226,15 @@ def probe_op(api: dict, probe: dict, files: tuple) -> dict:
         result["error"] = describe_error(exc, files)
     result["fd"] = finite_differences(engine, build, probe["leaves"])
     return result
+
+
+def swapped_value(engine, apply, probe: dict) -> float | None:
+    """`a OP 2` for the case `2 OP a`: a reflected method that swapped its operands gives this instead."""
+    try:
+        leaf = engine.leaf(probe["leaves"][0])
+        return plain(engine.data_of(apply(probe["op"], [leaf, probe["operands"][0]["const"]])))
+    except BaseException:  # noqa: BLE001 - the unreflected form may be broken too; then nothing to compare
+        return None
 
 
 def finite_differences(engine, build, values: list) -> list | None:
@@ -352,8 +363,9 @@ def probe_zero_grad_nn(api: dict, probe: dict, files: tuple) -> dict:
             return {"error": describe_error(exc, files), "stage": "build"}
         for i, p in enumerate(params):
             engine.set_grad(p, probe["grads"][i % len(probe["grads"])] * (1 + i / 10))
+        reset = model.zero_grad
         try:
-            model.zero_grad()
+            reset()
         except BaseException as exc:  # noqa: BLE001
             return {"error": describe_error(exc, files), "where": code_location(getattr(type(model), "zero_grad", None))}
         models.append({"name": name, "grads": [plain(engine.grad_of(p)) for p in params],
@@ -425,8 +437,17 @@ def rebind_to_kit(train, api: dict, kit: dict):
             function = api.get("functions", {}).get(engine.backward_name.split(":", 1)[1])
             swap[id(function)] = lambda out: out.backward()
     globals_ = {key: swap.get(id(value), value) for key, value in train.__globals__.items()}
-    rebound = types.FunctionType(train.__code__, globals_, train.__name__, train.__defaults__, train.__closure__)
-    rebound.__kwdefaults__ = train.__kwdefaults__
+    # Helpers of the same module that train calls (a loss function, say) see the kit too.
+    for key, value in list(globals_.items()):
+        if isinstance(value, types.FunctionType) and value.__globals__ is train.__globals__:
+            globals_[key] = rebound_function(value, globals_)
+    return rebound_function(train, globals_)
+
+
+def rebound_function(function, globals_: dict):
+    rebound = types.FunctionType(function.__code__, globals_, function.__name__, function.__defaults__,
+                                 function.__closure__)
+    rebound.__kwdefaults__ = function.__kwdefaults__
     return rebound
 
 

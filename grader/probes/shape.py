@@ -285,14 +285,15 @@ def find_backward(engine: Engine, functions: dict, strict: bool, ambiguous: list
     working = []
     for name, kind in candidates:
         run = (lambda out, name=name: getattr(out, name)()) if kind == "method" else functions[name]
-        if backpropagates(engine, run):
-            working.append((name, kind, run))
+        working.append((backpropagates(engine, run), name, kind, run))
     if not working:
-        raise ShapeError("no backward: no method or function named like `backward` backpropagates a * b")
-    if len(working) > 1:
-        ambiguous.append("backward: " + ", ".join(f"`{n}`" for n, _, _ in working) + f" all work; used "
-                         f"`{working[0][0]}`")
-    name, kind, run = working[0]
+        raise ShapeError("no backward: no method or function named like `backward`")
+    # One that backpropagates a * b right wins; a wrong one is still the student's backward, graded as such.
+    best = [w for w in working if w[0]] or working
+    if len(best) > 1:
+        ambiguous.append("backward: " + ", ".join(f"`{n}`" for _, n, _, _ in best) + f" all fit; used "
+                         f"`{best[0][1]}`")
+    _, name, kind, run = best[0]
     return run, name if kind == "method" else f"function:{name}"
 
 
