@@ -268,7 +268,7 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
         if not close(got, want, **REFERENCE):
             return suspect(ev, [nodes[i][0]], [node[0] for node in nodes]), Finding("wrong_forward", f"{label}, node {i + 1} ({nodes[i][0]}) holds {fmt(got)}, "
                                         f"expected {fmt(want)}.", case=case.label, expected=want, got=got,
-                                        graph=graph_picture(probe, s, ("node", i)))
+                                        graph=graph_picture(probe, s, ("node", i), r))
     if "error" in s:
         op = suspect(ev, [nodes[-1][0]], [node[0] for node in nodes])
         return op, Finding("crash", f"{label}, backpropagation raises {s['error'].get('type')}: "
@@ -290,7 +290,7 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
     return op, Finding(code, f"{label}, the gradient first goes wrong at {name}, an input of {op}: "
                        f"{name}.grad = {fmt(got_grads.get(latest))}, expected {fmt(want_grads[latest])}.",
                        case=case.label, expected=want_grads[latest], got=got_grads.get(latest),
-                       graph=graph_picture(probe, s, latest))
+                       graph=graph_picture(probe, s, latest, r))
 
 
 def suspect(ev: Evidence, consumer_ops: list[str], graph_ops: list[str]) -> str:
@@ -319,7 +319,12 @@ def node_name(probe: dict, ref: tuple[str, int]) -> str:
     return f"node {i + 1} ({probe['nodes'][i][0]})"
 
 
-def graph_picture(probe: dict, student: dict, first_wrong: tuple[str, int]) -> dict:
-    """What a report needs to draw the failing graph with the first wrong node highlighted."""
-    return {"leaves": probe["leaves"], "nodes": probe["nodes"], "first_wrong": list(first_wrong),
-            "data": student.get("data"), "leaf_grads": student.get("leaf_grads"), "node_grads": student.get("node_grads")}
+def graph_picture(probe: dict, student: dict, first_wrong: tuple[str, int], reference: dict | None = None) -> dict:
+    """What a report needs to draw the failing graph with the first wrong node highlighted: the student's
+    data and grads, and under "expected" the reference's."""
+    picture = {"leaves": probe["leaves"], "nodes": probe["nodes"], "first_wrong": list(first_wrong),
+               "data": student.get("data"), "leaf_grads": student.get("leaf_grads"),
+               "node_grads": student.get("node_grads")}
+    if reference is not None:
+        picture["expected"] = {key: reference.get(key) for key in ("data", "leaf_grads", "node_grads")}
+    return picture
