@@ -5,12 +5,16 @@ Probing is per submission; judging runs one pytest session over many submissions
 """
 from __future__ import annotations
 
+import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.judge.evidence import Evidence
+from grader.judge.ops import BUILT_ON
 from grader.judge.session import run_checks
 from grader.load import Submission, SubmissionError, load_submission
 from grader.probes.plan import build_plan, stage_probes
@@ -29,30 +33,75 @@ class Probed:
     error: str | None = None
 
 
-def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None) -> Probed:
-    """Load and probe one submission in a private temporary folder, removed afterwards."""
+def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None,
+                     parts: Sequence[str] | None = None) -> Probed:
+    """Load and probe one submission in a private temporary folder, removed afterwards. With `parts`, only
+    the probes those parts' checks read are asked (see `needed_parts`)."""
     name = name or Path(path).name
     limits = limits or Limits()
+    selection = tuple(sorted(set(parts))) if parts else None
     workdir = sandbox().workdir()
     try:
         try:
             submission = load_submission(Path(path), workdir / "load")
         except SubmissionError as exc:
             return Probed(name, None, [], error=str(exc))
+        # The judge always sees the whole plan: a probe not asked has no answer, which only the checks of
+        # parts left out read.
         plan = list(build_plan())
         results: dict[str, dict] = {}
         output, load = "", {}
         for stage, kit in (("engine", None), ("train", kit_source())):
-            probes = stage_probes(stage)
+            probes = stage_probes(stage) if selection is None else selected_probes(stage, selection)
+            if not probes:
+                continue
             run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits)
             results.update({probes[i]["id"]: result for i, result in run.results.items()})
             output += run.output
             load = load or (run.load or {})
-        notes = list(submission.notes) + load_problems(load, submission)
+            if (broken := syntax_error(load, submission)) is not None:
+                return Probed(name, None, [], output=output, error=broken)
+        problems = load_problems(load, submission)
+        if submission.kind == "module":
+            # A notebook's or script's exploration that fails at import is no news to its author, who saw it
+            # fail in the kernel: the report stays quiet, the instructor's output.txt keeps it.
+            output += "".join(f"[micrograde] {problem}\n" for problem in problems)
+            problems = []
+        notes = list(submission.notes) + problems
         evidence = Evidence(plan, results, reference_results(), locate=locator(submission), load=load)
         return Probed(name, evidence, notes, output=output)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def needed_parts(parts: Sequence[str]) -> tuple[str, ...]:
+    """The parts whose probes the checks of `parts` read: the parts themselves, every op of a graph that
+    holds one of them (a wrong graph is blamed on an op that fails alone), and what given code is built on."""
+    needed = set(parts)
+    for probe in build_plan():
+        if set(probe.get("parts") or ()) & set(parts):
+            needed.update(probe["parts"])
+    for part in list(needed):
+        needed.update(BUILT_ON.get(part, ()))
+    return tuple(sorted(needed))
+
+
+@lru_cache(maxsize=64)
+def selected_probes(stage: str, parts: tuple[str, ...]) -> tuple[dict, ...]:
+    """The probes of `stage` for `parts`, as one lasting tuple per (stage, parts): the sandbox server keys
+    probe lists by object identity, so asking again sends nothing new."""
+    needed = needed_parts(parts)
+    return tuple(p for p in stage_probes(stage) if p.get("part") in needed or set(p.get("parts") or ()) & set(parts))
+
+
+def only_parts(result: GradeResult, parts: Sequence[str]) -> GradeResult:
+    """`result` cut down to `parts`: their rows, their checks and their points."""
+    kept = [part for part in result.parts if part.id in parts]
+    result.parts = kept
+    result.tests = [test for test in result.tests if test.part in parts]
+    result.score = round(sum(part.score for part in kept), 6)
+    result.max_score = round(sum(part.max_score for part in kept), 6)
+    return result
 
 
 def locator(submission: Submission):
@@ -62,16 +111,38 @@ def locator(submission: Submission):
 
 
 def load_problems(load: dict, submission: Submission) -> list[str]:
-    """Import failures, as notes naming the student's file and line."""
+    """Import failures, each once, as notes naming the student's file and line."""
     notes = []
-    for problem in load.get("problems", []) if isinstance(load, dict) else []:
-        where = problem.get("where")
-        place = ""
-        if isinstance(where, list) and len(where) == 2:
-            file, line = submission.locate(str(where[0]), int(where[1]))
-            place = f"{file}:{line}: "
-        notes.append(f"{place}{problem.get('type', 'Error')} while loading: {str(problem.get('message', ''))[:200]}")
+    for problem in _problems(load):
+        place = _place(problem, submission)
+        note = f"{place + ': ' if place else ''}{problem.get('type', 'Error')} while loading: " \
+               f"{str(problem.get('message', ''))[:200]}"
+        if note not in notes:
+            notes.append(note)
     return notes
+
+
+def syntax_error(load: dict, submission: Submission) -> str | None:
+    """A package file that does not compile, as `file:line: SyntaxError: message`: nothing of the package
+    can be graded, so this one line is the whole report."""
+    for problem in _problems(load):
+        if problem.get("type") in ("SyntaxError", "IndentationError", "TabError"):
+            message = re.sub(r" \([^()]*, line \d+\)$", "", str(problem.get("message", "")))[:200]
+            return f"{_place(problem, submission) or 'micrograd'}: {problem['type']}: {message}"
+    return None
+
+
+def _problems(load: dict) -> list[dict]:
+    problems = load.get("problems", []) if isinstance(load, dict) else []
+    return [p for p in problems if isinstance(p, dict)] if isinstance(problems, list) else []
+
+
+def _place(problem: dict, submission: Submission) -> str:
+    where = problem.get("where")
+    if isinstance(where, list) and len(where) == 2 and isinstance(where[1], int):
+        file, line = submission.locate(str(where[0]), where[1])
+        return f"{file}:{line}"
+    return ""
 
 
 def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
@@ -91,5 +162,8 @@ def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
     return results
 
 
-def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None) -> GradeResult:
-    return judge([probe_submission(path, limits=limits)], assignment or load_assignment())[0]
+def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None,
+              parts: Sequence[str] | None = None, name: str | None = None) -> GradeResult:
+    """Grade one submission; with `parts`, only those parts are probed and reported."""
+    result = judge([probe_submission(path, name=name, limits=limits, parts=parts)], assignment or load_assignment())[0]
+    return only_parts(result, parts) if parts else result
