@@ -28,8 +28,8 @@ def _text(value: object, limit: int = 2000) -> str:
 def fragment(result: GradeResult) -> str:
     """The report as an HTML fragment, for a notebook cell."""
     out = [STYLE, '<div class="micrograde">',
-           f"<p><b>micrograde</b> · {_text(result.submission)} · <b>{points(result.score)} / "
-           f"{points(result.max_score)}</b></p>"]
+           (f"<p><b>micrograde</b> · {_text(result.submission)} · <b>{points(result.score)} / "
+            f"{points(result.max_score)}</b></p>")]
     if result.status == "error":
         out.append(f'<p style="color:#c62828"><b>Could not grade:</b> {_text(result.error or "")}</p>')
     for note in result.notes:

@@ -29,10 +29,10 @@ def picture(graph: dict) -> str:
         return ""
     width = max(x for x, _ in boxes.values()) + BOX_W + 2 * MARGIN
     height = max(y for _, y in boxes.values()) + BOX_H + 2 * MARGIN
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="micrograde-graph" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="11">',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
-           f'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{LINE}"/></marker></defs>']
+    out = [(f'<svg xmlns="http://www.w3.org/2000/svg" class="micrograde-graph" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="monospace" font-size="11">'),
+           ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" '
+            f'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{LINE}"/></marker></defs>')]
     for source, target in edges:
         (x1, y1), (x2, y2) = boxes[source], boxes[target]
         out.append(f'<line x1="{x1 + BOX_W}" y1="{y1 + BOX_H / 2}" x2="{x2}" y2="{y2 + BOX_H / 2}" '
@@ -100,8 +100,8 @@ def _box(ref: tuple[str, int], x: int, y: int, rows: list[tuple[str, bool]], wro
     stroke, width = (WRONG, 3) if wrong else (LINE, 1)
     fill = "#ffebee" if wrong else ("#f5f5f5" if ref[0] != "node" else "#ffffff")
     parts = [f'<g class="{"first-wrong" if wrong else "node"}">',
-             f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}" '
-             f'stroke-width="{width}"/>']
+             (f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}" '
+              f'stroke-width="{width}"/>')]
     for line, (text, differs) in enumerate(rows):
         color = WRONG if differs else ("#000" if line == 0 else RIGHT if text.endswith("✓") else "#333")
         weight = ' font-weight="bold"' if line == 0 else ""
