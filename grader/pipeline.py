@@ -37,7 +37,7 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
                      parts: Sequence[str] | None = None) -> Probed:
     """Load and probe one submission in a private temporary folder, removed afterwards. With `parts`, only
     the probes those parts' checks read are asked (see `needed_parts`)."""
-    name = name or Path(path).name
+    name = name or Path(path).name or Path(path).resolve().name
     limits = limits or Limits()
     selection = tuple(sorted(set(parts))) if parts else None
     workdir = sandbox().workdir()

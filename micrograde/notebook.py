@@ -44,6 +44,9 @@ class Report:
     def _repr_html_(self) -> str:
         return fragment(self.result)
 
+    def _repr_json_(self) -> dict:
+        return self.json
+
     def __repr__(self) -> str:
         return text.render(self.result, color=False).rstrip("\n")
 

@@ -27,7 +27,7 @@ def _text(value: object, limit: int = 2000) -> str:
 
 def fragment(result: GradeResult) -> str:
     """The report as an HTML fragment, for a notebook cell."""
-    out = [STYLE, '<div class="micrograde">',
+    out = [STYLE, f'<div class="micrograde" data-score="{points(result.score)}" data-max-score="{points(result.max_score)}">',
            (f"<p><b>micrograde</b> · {_text(result.submission)} · <b>{points(result.score)} / "
             f"{points(result.max_score)}</b></p>")]
     if result.status == "error":
