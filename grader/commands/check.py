@@ -67,7 +67,8 @@ def show(result: GradeResult, args: argparse.Namespace, before: GradeResult | No
         print(result.error, file=sys.stderr)
         return 2
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty())
-    options = {"include_output": True} if args.format == "json" else {}
+    # The student's own output is theirs to see: in JSON as the field "output", where the code printed.
+    options = {"include_output": bool(result.output)} if args.format == "json" else {}
     text = render(result, args.format, color=color, **options)
     if before is not None and args.format == "text":
         text = changes(before, result) + text

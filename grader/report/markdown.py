@@ -49,6 +49,10 @@ def render(result: GradeResult, **_) -> str:
         lines.append(f"| {MARK.get(part.status, '❌')} | **{part.id}** {escape(part.title)} | "
                      f"{points(part.score)}/{points(part.max_score)} | {escape(status_text(part))} |")
     lines.append("")
+    not_started = [part.id for part in result.parts if part.status == "not started"]
+    if not_started:
+        lines += [(f"**Not started:** {', '.join(not_started)}. hint: replace each task's "
+                  "`raise NotImplementedError(...)` with your code, in the order above."), ""]
     for part, failures in failing_parts(result):
         # The first failing check carries the smallest case; the others usually follow from it.
         test = failures[0]
