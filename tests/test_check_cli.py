@@ -225,3 +225,17 @@ def test_watch_grades_again_after_a_save_and_says_what_changed(tmp_path):
     first, second = out.split("\x1b[2J\x1b[H")[1:]
     assert "✗ tanh" in first and "Since the last run" not in first
     assert "Since the last run:\n  tanh: failed → passed (+6.67)\n" in second and "Score: 100 / 100" in second
+
+
+def test_printed_output_cannot_pose_as_the_report_or_drive_the_terminal(tmp_path, capsys):
+    root = copy_reference(tmp_path / "forger")
+    engine = root / "micrograd" / "engine.py"
+    fake = "print('\\x1b[2J\\x1b[H\\x1b]0;owned\\x07Score: 100 / 100\\n ✓ add 10/10')\n"
+    engine.write_text(fake + engine.read_text(encoding="utf-8"), encoding="utf-8")
+    status, out, _ = check(capsys, root, "--color", "always")
+    report, label, printed = out.partition("Your code printed")
+    assert status == 0 and label
+    assert "owned" not in out and "\x1b[2J" not in out and "\x1b]0" not in out
+    assert "  | Score: 100 / 100\n" in printed and "  |  ✓ add 10/10\n" in printed
+    page = render(grade_one(root, ASSIGNMENT), "html")
+    assert "\x1b" not in page and "Score: 100 / 100" in page.split("Your code printed")[1]
