@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +31,7 @@ class Probed:
     notes: list[str]
     output: str = ""
     error: str | None = None
+    load_problems: list[str] = field(default_factory=list)  # of a notebook's or script's exploration
 
 
 def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None,
@@ -62,14 +63,12 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
             if (broken := syntax_error(load, submission)) is not None:
                 return Probed(name, None, [], output=output, error=broken)
         problems = load_problems(load, submission)
-        if submission.kind == "module":
-            # A notebook's or script's exploration that fails at import is no news to its author, who saw it
-            # fail in the kernel: the report stays quiet, the instructor's output.txt keeps it.
-            output += "".join(f"[micrograde] {problem}\n" for problem in problems)
-            problems = []
-        notes = list(submission.notes) + problems
+        # A notebook's or script's exploration that fails at import is no news to its author, who saw it fail
+        # in the kernel: the report stays quiet, the instructor's output.txt keeps it.
+        quiet = problems if submission.kind == "module" else []
+        notes = list(submission.notes) + [problem for problem in problems if problem not in quiet]
         evidence = Evidence(plan, results, reference_results(), locate=locator(submission), load=load)
-        return Probed(name, evidence, notes, output=output)
+        return Probed(name, evidence, notes, output=output, load_problems=quiet)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -158,6 +157,7 @@ def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
             result = score(p.name, [], assignment, notes=p.notes, error=p.error)
         else:
             result = score(p.name, by_submission.get(p.name, []), assignment, notes=p.notes, output=p.output)
+            result.load_problems = list(p.load_problems)
         results.append(result)
     return results
 

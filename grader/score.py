@@ -70,6 +70,9 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     output: str = ""
+    # Exploration of a notebook or script that failed at import: its author saw it fail already, so the
+    # reports leave it out; instructors find it in the batch's output.txt.
+    load_problems: list[str] = field(default_factory=list)
     grader_version: str = __version__
     assignment: str = "micrograd"
 
@@ -79,6 +82,7 @@ class GradeResult:
 
     def to_json(self, include_output: bool = False) -> dict:
         data = asdict(self)
+        data.pop("load_problems")
         if not include_output:
             data.pop("output")
         return data

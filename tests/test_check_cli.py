@@ -234,8 +234,27 @@ def test_printed_output_cannot_pose_as_the_report_or_drive_the_terminal(tmp_path
     engine.write_text(fake + engine.read_text(encoding="utf-8"), encoding="utf-8")
     status, out, _ = check(capsys, root, "--color", "always")
     report, label, printed = out.partition("Your code printed")
-    assert status == 0 and label
+    assert status == 0 and label and report.count("Score: 100 / 100") == 1
     assert "owned" not in out and "\x1b[2J" not in out and "\x1b]0" not in out
     assert "  | Score: 100 / 100\n" in printed and "  |  ✓ add 10/10\n" in printed
     page = render(grade_one(root, ASSIGNMENT), "html")
     assert "\x1b" not in page and "Score: 100 / 100" in page.split("Your code printed")[1]
+
+
+def test_failing_exploration_of_a_notebook_is_quiet_for_the_student_and_kept_for_the_instructor(tmp_path, capsys):
+    from grader.batch.store import StudentStore
+
+    path = one_file(tmp_path, ".ipynb")
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    explore = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+               "source": "Value.shown_as = Value.no_such_attribute\nimport no_such_module_here\n"}
+    notebook["cells"].append(explore)
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    status, out, err = check(capsys, path)
+    assert status == 0 and "Score: 100 / 100" in out
+    assert "while loading" not in out + err and "no_such" not in out + err
+    result = grade_one(path, ASSIGNMENT)
+    assert len(result.load_problems) == 2 and "load_problems" not in result.to_json(include_output=True)
+    StudentStore(tmp_path / "out").save("amy", result, "content", "grader")
+    kept = (tmp_path / "out" / "students" / "amy" / "output.txt").read_text(encoding="utf-8")
+    assert "one.ipynb cell 2:1: AttributeError while loading" in kept and "ModuleNotFoundError" in kept

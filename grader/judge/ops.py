@@ -243,7 +243,8 @@ def blame_composite(ev: Evidence, part: str, found: Finding | None) -> Finding |
     broken = [base for base in BUILT_ON[part] if part_is_broken(ev, base)]
     if not broken:
         return found
-    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which fail their own checks: "
+    fail = "fails its own checks" if len(broken) == 1 else "fail their own checks"
+    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {fail}: "
                    f"fix {broken[0]} first. ({found.text})", case=found.case, expected=found.expected,
                    got=found.got, where=found.where)
 
