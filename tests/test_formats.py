@@ -286,3 +286,11 @@ def test_markdown_shows_no_float_noise() -> None:
     report = render(result, "markdown")
     assert "0.6000000000000001" not in report and "0.30000000000000004" not in report
     assert "expected: -0.6\n" in report and "got: \\[0.3, 1.0\\]" in report
+
+
+def test_github_summary_and_html_show_no_float_noise() -> None:
+    result = hostile_result()
+    result.tests[0].expected, result.tests[0].got = -0.6000000000000001, [0.1 + 0.2, 1.0]
+    for shown in (github.step_summary(result), html.render(result)):
+        assert "0.6000000000000001" not in shown and "0.30000000000000004" not in shown
+        assert "-0.6" in shown and "[0.3, 1]" in shown

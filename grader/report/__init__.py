@@ -39,6 +39,16 @@ def points(value: float) -> str:
     return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
 
 
+def number_text(value: object) -> str:
+    """A value as reports show it: floats to six significant digits (no `-0.6000000000000001`), lists item
+    by item, anything else as it is."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(number_text(item) for item in value) + "]"
+    return str(value)
+
+
 def status_text(part: PartResult) -> str:
     """A part's status in words: "waits for mul" rather than the bare "waiting"."""
     return part.message if part.status == "waiting" and part.message else part.status

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from grader.judge.diagnoses import CATALOGUE
-from grader.report import mermaid, points, status_text
+from grader.report import mermaid, number_text, points, status_text
 from grader.report.sanitize import clean
 from grader.score import GradeResult, PartResult, TestResult
 
@@ -128,7 +128,7 @@ def failure_section(part: PartResult, test: TestResult, others: list[TestResult]
     if rows:
         lines.append("\n| | |\n| --- | --- |\n")
         for name, value in rows:
-            lines.append(f"| {name} | {code_span(_value(value))} |\n")
+            lines.append(f"| {name} | {code_span(number_text(value))} |\n")
     if test.file:
         where = f"{clean(test.file)}:{test.line}" if test.line else clean(test.file)
         lines.append(f"\nWhere: {code_span(where)}\n")
@@ -157,7 +157,3 @@ def code_span(text: object) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _value(value: object) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-from grader.report import output_excerpt, points, status_text
+from grader.report import number_text, output_excerpt, points, status_text
 from grader.report.sanitize import clean
 from grader.report.svg import picture
 from grader.report.text import failing_parts
@@ -62,7 +62,7 @@ def failure(part: str, failures: list[TestResult]) -> str:
            f"<p>{_text(test.message)}</p>"]
     shown = [(name, value) for name, value in rows if value is not None]
     if shown:
-        out.append("<table>" + "".join(f"<tr><td>{name}</td><td><code>{_text(_value(value), 300)}</code></td></tr>"
+        out.append("<table>" + "".join(f"<tr><td>{name}</td><td><code>{_text(number_text(value), 300)}</code></td></tr>"
                                        for name, value in shown) + "</table>")
     if test.hint:
         out.append(f"<p><b>Hint:</b> {_text(test.hint)}</p>")
@@ -83,11 +83,3 @@ def render(result: GradeResult, **_) -> str:
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f"<title>micrograde · {_text(result.submission)}</title></head><body>\n"
             f"{fragment(result)}\n</body></html>\n")
-
-
-def _value(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    return str(value)
