@@ -258,3 +258,10 @@ def test_failing_exploration_of_a_notebook_is_quiet_for_the_student_and_kept_for
     StudentStore(tmp_path / "out").save("amy", result, "content", "grader")
     kept = (tmp_path / "out" / "students" / "amy" / "output.txt").read_text(encoding="utf-8")
     assert "one.ipynb cell 2:1: AttributeError while loading" in kept and "ModuleNotFoundError" in kept
+
+
+def test_given_code_broken_by_a_task_takes_one_line(tmp_path):
+    root = copy_reference(tmp_path / "mul", ("self.grad += other.data * out.grad", "self.grad = other.data * out.grad"))
+    text = render(grade_one(root, ASSIGNMENT), "text")
+    assert "\nneg — given code built on mul, which fails its own checks: fix mul first.\n\n" in text
+    assert "\nmul — 2 of 7 checks fail\n" in text and text.count("hint:") == 1

@@ -4,6 +4,7 @@ otherwise. Tasks not started yet, and given code waiting for them, take one line
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 from rich.markup import escape
@@ -37,6 +38,10 @@ def render(result: GradeResult, color: bool = False, width: int = 100, show_outp
         console.print(f"Not started: {', '.join(p.id for p in not_started)}. Replace each task's "
                       "`raise NotImplementedError(...)` with your code, in the order above.\n")
     for part, failures in failing_parts(result):
+        if all(test.diagnosis == "built_on_broken" for test in failures) and (first := _fix_first(failures[0])):
+            # Given code broken only by a task it is built on: that task's own section says what is wrong.
+            console.print(f"[bold]{part.id}[/] — given code built on {first}, which fails its own checks: fix {first} first.\n")
+            continue
         explain(console, part, failures[0], len(failures) - 1)
     if show_output and result.output.strip():
         shown, cut = output_excerpt(result.output)
@@ -71,3 +76,8 @@ def explain(console: Console, part: PartResult, test: TestResult, others: int) -
         console.print(f"    [dim]{others} more check{'s' * (others != 1)} of {part.id} fail{'s' * (others == 1)}, "
                       "most likely for the same reason[/]")
     console.print()
+
+
+def _fix_first(test: TestResult) -> str | None:
+    found = re.search(r"fix (\w+) first", test.message)
+    return found.group(1) if found else None
