@@ -42,7 +42,7 @@ bench: $(SETUP)  ## Print speed and memory figures against their baselines.
 	$(BIN)/python benchmarks/run.py
 
 lint: $(SETUP)  ## ruff over the project.
-	$(BIN)/ruff check grader tests benchmarks reference
+	$(BIN)/ruff check grader micrograde tests benchmarks reference
 
 clean:  ## Remove the virtual environment and generated output.
 	rm -rf $(VENV) grades build dist *.egg-info

@@ -5,15 +5,17 @@ Probing is per submission; judging runs one pytest session over many submissions
 """
 from __future__ import annotations
 
+import re
 import shutil
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.judge.evidence import Evidence
 from grader.judge.session import run_checks
 from grader.load import Submission, SubmissionError, load_submission
-from grader.probes.plan import Plan, probe_parts
+from grader.probes.plan import Plan
 from grader.probes.shape import CONTRACT
 from grader.reference import grading_plan, has_reference, kit_source, reference_results
 from grader.sandbox.process import Limits, run_child, sandbox
@@ -29,26 +31,31 @@ class Probed:
     notes: list[str]
     output: str = ""
     error: str | None = None
+    load_problems: list[str] = field(default_factory=list)  # of a notebook's or script's exploration
 
 
 def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None,
-                     assignment: Assignment | None = None, parts: tuple[str, ...] | None = None) -> Probed:
+                     assignment: Assignment | None = None, parts: Sequence[str] | None = None) -> Probed:
     """Load and probe one submission in a private temporary folder, removed afterwards. With `parts`, only
-    the probes those parts are judged by are run."""
-    name = name or Path(path).name
+    the probes those parts' checks read are asked (every op's own cases, for the blame of ops built on
+    others, and the graphs and other probes of those parts)."""
+    name = name or Path(path).name or Path(path).resolve().name
     limits = limits or Limits()
     assignment = assignment or load_assignment()
+    selection = tuple(sorted(set(parts))) if parts else None
     workdir = sandbox().workdir()
     try:
         try:
             submission = load_submission(Path(path), workdir / "load")
         except SubmissionError as exc:
             return Probed(name, None, [], error=str(exc))
+        # The judge always sees the whole plan: a probe not asked has no answer, which only the checks of
+        # parts left out read.
         plan = plan_for(assignment, name, submission)
         results: dict[str, dict] = {}
         output, load = "", {}
         for stage, kit in (("engine", None), ("train", kit_source())):
-            probes = plan.stage(stage, parts)
+            probes = plan.stage(stage, selection)
             if not probes:
                 continue
             run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits,
@@ -56,10 +63,16 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
             results.update({probes[i]["id"]: result for i, result in run.results.items()})
             output += run.output
             load = load or (run.load or {})
-        notes = list(submission.notes) + load_problems(load, submission) + shape_notes(load, assignment)
-        probes = [p for p in plan.probes if parts is None or probe_parts(p) & set(parts)]
-        evidence = Evidence(probes, results, reference_results(plan), locate=locator(submission), load=load)
-        return Probed(name, evidence, notes, output=output)
+            if (broken := syntax_error(load, submission)) is not None:
+                return Probed(name, None, [], output=output, error=broken)
+        problems = load_problems(load, submission)
+        # A notebook's or script's exploration that fails at import is no news to its author, who saw it fail
+        # in the kernel: the report stays quiet, the instructor's output.txt keeps it.
+        quiet = problems if submission.kind == "module" else []
+        notes = list(submission.notes) + [problem for problem in problems if problem not in quiet]
+        notes += shape_notes(load, assignment)
+        evidence = Evidence(list(plan.probes), results, reference_results(plan), locate=locator(submission), load=load)
+        return Probed(name, evidence, notes, output=output, load_problems=quiet)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -100,6 +113,16 @@ ROLE_WORDS = {"value_class": "class", "data": "number in", "grad": "gradient in"
               "closure": "backward closures in", "backward": "backpropagation by"}
 
 
+def only_parts(result: GradeResult, parts: Sequence[str]) -> GradeResult:
+    """`result` cut down to `parts`: their rows, their checks and their points."""
+    kept = [part for part in result.parts if part.id in parts]
+    result.parts = kept
+    result.tests = [test for test in result.tests if test.part in parts]
+    result.score = round(sum(part.score for part in kept), 6)
+    result.max_score = round(sum(part.max_score for part in kept), 6)
+    return result
+
+
 def locator(submission: Submission):
     def locate(path: str, line: int) -> tuple[str, int]:
         return submission.locate(path, line)
@@ -107,16 +130,38 @@ def locator(submission: Submission):
 
 
 def load_problems(load: dict, submission: Submission) -> list[str]:
-    """Import failures, as notes naming the student's file and line."""
+    """Import failures, each once, as notes naming the student's file and line."""
     notes = []
-    for problem in load.get("problems", []) if isinstance(load, dict) else []:
-        where = problem.get("where")
-        place = ""
-        if isinstance(where, list) and len(where) == 2:
-            file, line = submission.locate(str(where[0]), int(where[1]))
-            place = f"{file}:{line}: "
-        notes.append(f"{place}{problem.get('type', 'Error')} while loading: {str(problem.get('message', ''))[:200]}")
+    for problem in _problems(load):
+        place = _place(problem, submission)
+        note = f"{place + ': ' if place else ''}{problem.get('type', 'Error')} while loading: " \
+               f"{str(problem.get('message', ''))[:200]}"
+        if note not in notes:
+            notes.append(note)
     return notes
+
+
+def syntax_error(load: dict, submission: Submission) -> str | None:
+    """A package file that does not compile, as `file:line: SyntaxError: message`: nothing of the package
+    can be graded, so this one line is the whole report."""
+    for problem in _problems(load):
+        if problem.get("type") in ("SyntaxError", "IndentationError", "TabError"):
+            message = re.sub(r" \([^()]*, line \d+\)$", "", str(problem.get("message", "")))[:200]
+            return f"{_place(problem, submission) or 'micrograd'}: {problem['type']}: {message}"
+    return None
+
+
+def _problems(load: dict) -> list[dict]:
+    problems = load.get("problems", []) if isinstance(load, dict) else []
+    return [p for p in problems if isinstance(p, dict)] if isinstance(problems, list) else []
+
+
+def _place(problem: dict, submission: Submission) -> str:
+    where = problem.get("where")
+    if isinstance(where, list) and len(where) == 2 and isinstance(where[1], int):
+        file, line = submission.locate(str(where[0]), where[1])
+        return f"{file}:{line}"
+    return ""
 
 
 def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
@@ -132,11 +177,15 @@ def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
             result = score(p.name, [], assignment, notes=p.notes, error=p.error)
         else:
             result = score(p.name, by_submission.get(p.name, []), assignment, notes=p.notes, output=p.output)
+            result.load_problems = list(p.load_problems)
         results.append(result)
     return results
 
 
 def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None,
-              parts: tuple[str, ...] | None = None) -> GradeResult:
+              parts: Sequence[str] | None = None, name: str | None = None) -> GradeResult:
+    """Grade one submission; with `parts`, only those parts are probed and reported."""
     assignment = assignment or load_assignment()
-    return judge([probe_submission(path, limits=limits, assignment=assignment, parts=parts)], assignment)[0]
+    result = judge([probe_submission(path, name=name, limits=limits, assignment=assignment, parts=parts)],
+                   assignment)[0]
+    return only_parts(result, parts) if parts else result

@@ -117,7 +117,7 @@ class StudentStore:
             stale.unlink(missing_ok=True)
         write_atomic(folder / "report.json", render(result, "json"))
         write_atomic(folder / "report.md", render(result, "markdown"))
-        excerpt = output_excerpt(result.output)
+        excerpt = output_excerpt(result.output + "".join(f"[micrograde] {line}\n" for line in result.load_problems))
         if excerpt:
             write_atomic(folder / OUTPUT_FILE, excerpt)
         else:

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         todo = [e for e in entries if args.force or not store.is_current(e.id, hashes[e.id], key)]
         jobs = args.jobs or default_jobs()
         print(f"{len(entries)} submissions ({layout} layout), {len(todo)} to grade, "
-              f"{len(entries) - len(todo)} unchanged; {jobs} workers", file=sys.stderr)
+              f"{len(entries) - len(todo)} unchanged; {jobs} worker{'s' * (jobs != 1)}", file=sys.stderr)
         progress = Progress(len(todo))
         reached: list[str] = []
 

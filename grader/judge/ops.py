@@ -227,8 +227,8 @@ def blame_composite(ev: Evidence, case: Case, part: str, found: Finding | None) 
     broken = broken_bases(ev, case)
     if not broken:
         return found
-    verb = "fails" if len(broken) == 1 else "fail"
-    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {verb} its own checks: "
+    fail = "fails its own checks" if len(broken) == 1 else "fail their own checks"
+    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {fail}: "
                    f"fix {broken[0]} first. ({found.text})", case=found.case, expected=found.expected,
                    got=found.got, where=found.where)
 
@@ -253,7 +253,7 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
         if not close(got, want, **REFERENCE):
             return suspect(ev, [nodes[i][0]], [node[0] for node in nodes]), Finding("wrong_forward", f"{label}, node {i + 1} ({nodes[i][0]}) holds {fmt(got)}, "
                                         f"expected {fmt(want)}.", case=case.label, expected=want, got=got,
-                                        graph=graph_picture(probe, s, ("node", i)))
+                                        graph=graph_picture(probe, s, ("node", i), r))
     if "error" in s:
         op = suspect(ev, [nodes[-1][0]], [node[0] for node in nodes])
         return op, Finding("crash", f"{label}, backpropagation raises {s['error'].get('type')}: "
@@ -275,7 +275,7 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
     return op, Finding(code, f"{label}, the gradient first goes wrong at {name}, an input of {op}: "
                        f"{name}.grad = {fmt(got_grads.get(latest))}, expected {fmt(want_grads[latest])}.",
                        case=case.label, expected=want_grads[latest], got=got_grads.get(latest),
-                       graph=graph_picture(probe, s, latest))
+                       graph=graph_picture(probe, s, latest, r))
 
 
 def suspect(ev: Evidence, consumer_ops: list[str], graph_ops: list[str]) -> str:
@@ -301,8 +301,9 @@ def blame_graph(ev: Evidence, part: str, found: Finding) -> Finding:
     broken = [] if part_is_broken(ev, part) else part_bases(ev, part)
     if not broken:
         return found
-    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which "
-                   f"{'fails' if len(broken) == 1 else 'fail'} its own checks: fix {broken[0]} first. ({found.text})",
+    fail = "fails its own checks" if len(broken) == 1 else "fail their own checks"
+    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {fail}: "
+                   f"fix {broken[0]} first. ({found.text})",
                    case=found.case, expected=found.expected, got=found.got, where=found.where, graph=found.graph)
 
 
@@ -322,7 +323,12 @@ def node_name(probe: dict, ref: tuple[str, int]) -> str:
     return f"node {i + 1} ({probe['nodes'][i][0]})"
 
 
-def graph_picture(probe: dict, student: dict, first_wrong: tuple[str, int]) -> dict:
-    """What a report needs to draw the failing graph with the first wrong node highlighted."""
-    return {"leaves": probe["leaves"], "nodes": probe["nodes"], "first_wrong": list(first_wrong),
-            "data": student.get("data"), "leaf_grads": student.get("leaf_grads"), "node_grads": student.get("node_grads")}
+def graph_picture(probe: dict, student: dict, first_wrong: tuple[str, int], reference: dict | None = None) -> dict:
+    """What a report needs to draw the failing graph with the first wrong node highlighted: the student's
+    data and grads, and under "expected" the reference's."""
+    picture = {"leaves": probe["leaves"], "nodes": probe["nodes"], "first_wrong": list(first_wrong),
+               "data": student.get("data"), "leaf_grads": student.get("leaf_grads"),
+               "node_grads": student.get("node_grads")}
+    if reference is not None:
+        picture["expected"] = {key: reference.get(key) for key in ("data", "leaf_grads", "node_grads")}
+    return picture

@@ -55,11 +55,14 @@ class Plan:
 
     def stage(self, stage: str, parts: tuple[str, ...] | None = None) -> tuple[dict, ...]:
         """The probes one sandboxed child answers, as one lasting object per (stage, parts), so the sandbox
-        server is sent each list once."""
+        server is sent each list once. With `parts`: their probes and graphs, and, when one is an op, every
+        op's own cases (an op is blamed on another only when that one fails its own cases)."""
         key = (stage, parts)
         if key not in self._stages:
-            self._stages[key] = tuple(p for p in self.probes if p["stage"] == stage
-                                      and (parts is None or probe_parts(p) & set(parts)))
+            chosen = set(parts or ())
+            ops = set(self.ops) if chosen & set(self.ops) else set()
+            self._stages[key] = tuple(p for p in self.probes if p["stage"] == stage and (
+                parts is None or probe_parts(p) & chosen or (p["kind"] == "op" and p["part"] in ops)))
         return self._stages[key]
 
 
