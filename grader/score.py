@@ -66,6 +66,8 @@ class GradeResult:
     output: str = ""
     grader_version: str = __version__
     assignment: str = "micrograd"
+    # The training losses of the default `train(...)` run: {"student": [...], "reference": [...]}, or None.
+    curves: dict | None = None
 
     @property
     def all_passed(self) -> bool:

@@ -71,7 +71,8 @@ def graded(klass, tmp_path_factory) -> Path:
 
 def test_gradebook_columns_and_statuses(graded):
     rows = gradebook(graded)
-    assert list(rows[0]) == ["student", "score", "max_score", *PARTS, "status"]
+    assert list(rows[0]) == ["student", "name", "email", "score", "max_score", *PARTS, "status", "graded_score",
+                             "submitted_at", "audit"]
     by = {r["student"]: r for r in rows}
     assert set(by) == {"alice", "bob", "carol", "dave", "erin", "frank"}
     assert by["alice"]["status"] == "graded" and by["alice"]["score"] == "100"
@@ -109,7 +110,7 @@ def test_rerun_skips_force_regrades_edit_regrades_one(klass, tmp_path, capsys):
     reports = sorted((out / "students").glob("*/report.json"))
     mtimes = {p: p.stat().st_mtime_ns for p in reports}
     code, stdout, _ = grade(capsys, klass, "--out", out)
-    assert "0 graded, 6 skipped" in stdout
+    assert "0 graded, 0 could not be graded, 6 skipped" in stdout
     assert {p: p.stat().st_mtime_ns for p in reports} == mtimes
     assert "alice" in stdout and "100 / 100" in stdout
 
@@ -117,12 +118,13 @@ def test_rerun_skips_force_regrades_edit_regrades_one(klass, tmp_path, capsys):
     shutil.copytree(klass, edited)
     (edited / "dave.py").write_text(engine_source().replace("self.grad += ", "self.grad = ", 1), encoding="utf-8")
     code, stdout, _ = grade(capsys, edited, "--out", out)
-    assert "1 graded, 5 skipped" in stdout
+    assert "1 graded, 0 could not be graded, 5 skipped" in stdout
     assert {p: p.stat().st_mtime_ns for p in reports if "dave" not in str(p)} == \
         {p: m for p, m in mtimes.items() if "dave" not in str(p)}
 
     code, stdout, _ = grade(capsys, edited, "--out", out, "--force")
-    assert "6 graded, 0 skipped" in stdout
+    # erin's empty folder could not be graded: it is not counted as graded.
+    assert "5 graded, 1 could not be graded, 0 skipped" in stdout
 
 
 def test_shards_merge_to_the_unsharded_gradebook(klass, graded, tmp_path, capsys):
@@ -227,7 +229,7 @@ def test_printed_output_goes_to_output_txt_only(tmp_path, capsys):
 
     engine.write_text(engine_source(), encoding="utf-8")
     code, stdout, _ = grade(capsys, klass, "--out", out)
-    assert "1 graded, 1 skipped" in stdout
+    assert "1 graded, 0 could not be graded, 1 skipped" in stdout
     assert not (loud / "output.txt").exists()
 
 
@@ -316,7 +318,7 @@ def rerun_grades_the_rest(klass: Path, out: Path, env: dict, finished: list[str]
     rerun = subprocess.run(grade_command(klass, out), cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=600, check=False)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{8 - len(finished)} graded, {len(finished)} skipped" in rerun.stdout
+    assert f"{8 - len(finished)} graded, 0 could not be graded, {len(finished)} skipped" in rerun.stdout
     rows = {r["student"]: (r["score"], r["status"]) for r in gradebook(out)}
     assert rows == {name: ("100", "graded") if name.startswith("ref") else (template_score, "not started")
                     for name in INTERRUPTED_CLASS}
