@@ -116,7 +116,7 @@ def grade(args: argparse.Namespace) -> int:
         assignment = load_assignment(args.assignment)
     except AssignmentError as exc:
         raise UsageError(str(exc)) from None
-    result = grade_one(checkout, assignment)
+    result = grade_one(checkout.resolve(), assignment)
     # Written last to first: a result.json on disk always comes with its release body.
     (checkout / RELEASE_BODY).write_text(release_body(result), encoding="utf-8")
     (checkout / RESULT_FILE).write_text(render(result, checkout=checkout), encoding="utf-8")
