@@ -135,3 +135,31 @@ def check_page(page, url: str, folder: Path) -> None:
                 assert page.locator("svg.graph g.wrong").count() >= 1
         if student == "empty":
             assert "Could not grade" in text
+
+
+def test_count_axes_have_whole_student_ticks():
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    from grader.batch.summary import whole_students
+
+    fig, ax = plt.subplots()
+    ax.hist([10, 50, 50, 90], bins=20, range=(0, 100))
+    whole_students(ax)
+    fig.canvas.draw()
+    ticks = [t for t in ax.get_yticks() if 0 <= t <= ax.get_ylim()[1]]
+    plt.close(fig)
+    assert ticks and all(float(t).is_integer() for t in ticks)
+
+
+def test_pass_rates_count_only_students_who_started():
+    from grader.assignment import load_assignment
+    from grader.batch.summary import pass_rates
+
+    assignment = load_assignment()
+    passed = {"status": "graded", "parts": [{"id": p.id, "status": "passed"} for p in assignment.parts]}
+    untouched = {"status": "graded", "parts": [{"id": p.id, "status": "not started" if p.id in assignment.stubs
+                                                else "failed"} for p in assignment.parts]}
+    rates = pass_rates({"alice": passed, "erin": untouched}, assignment)
+    assert rates["add"] == 1.0, "erin did not start: she is not a graded student who fails add"

@@ -77,7 +77,7 @@ def heatmap(table, reports: dict[str, dict], assignment: Assignment) -> tuple[li
                 continue
             shade = 0.15 + 0.85 * len(students) / most
             out.append(f'<td class="heat" style="background:rgba(207,34,46,{shade:.2f})">'
-                       f'<a href="{cell_file(part.id, code)}" title="{len(students)} students">{len(students)}</a></td>')
+                       f'<a href="{html.escape(cell_file(part.id, code))}" title="{len(students)} students">{len(students)}</a></td>')
         out.append("</tr>")
     out.append("</table>")
     return out, cells
@@ -147,12 +147,12 @@ def index_page(table, reports: dict[str, dict], assignment: Assignment) -> tuple
     body += ["<h2>Training losses</h2>", *loss_curves(table, reports)]
     errors = [r for r in table if r.status.startswith("error")]
     body.append('<h2 id="could-not-grade">Could not grade</h2>')
-    body += ["<ul class=\"errors\">", *(f'<li><a href="{student_file(r.student)}">{e(r.student)}</a>: '
+    body += ["<ul class=\"errors\">", *(f'<li><a href="{e(student_file(r.student))}">{e(r.student)}</a>: '
                                         f"{e(r.status[len('error: '):])}</li>" for r in errors), "</ul>"] \
         if errors else ["<p>Every submission could be graded.</p>"]
     body += [("<h2>Students</h2><table class=\"students\"><tr><th>student</th><th>name</th><th>score</th>"
              "<th>status</th><th>audit</th></tr>")]
-    body += [f'<tr><td><a href="{student_file(r.student)}">{e(r.student)}</a></td><td>{e(r.name)}</td>'
+    body += [f'<tr><td><a href="{e(student_file(r.student))}">{e(r.student)}</a></td><td>{e(r.name)}</td>'
              f'<td class="n">{r.score:g} / {r.max_score:g}</td><td>{e(r.status)}</td><td>{e(r.audit)}</td></tr>'
              for r in table]
     body.append("</table>")
@@ -162,7 +162,7 @@ def index_page(table, reports: dict[str, dict], assignment: Assignment) -> tuple
 def cell_page(part: str, code: str, students: list[str]) -> str:
     from grader.batch.summary import diagnosis_title
 
-    items = [f'<li><a href="../{student_file(s)}">{html.escape(s)}</a></li>' for s in students]
+    items = [f'<li><a href="../{html.escape(student_file(s))}">{html.escape(s)}</a></li>' for s in students]
     return page(f"{part}: {code}", [(f"<p>{html.escape(diagnosis_title(code))}: {len(students)} "
                                     f"student{'s' if len(students) != 1 else ''}.</p>"), "<ul>", *items, "</ul>"], depth=1)
 
