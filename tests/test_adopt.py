@@ -28,7 +28,7 @@ TESTED_ELSEWHERE = {
     "micrograde grade submissions.zip --out grades": "here",
     "micrograde check path/to/submission --format prairielearn --output results.json": "tests/test_platforms.py",
     "micrograde grade submissions --out grades": "here and tests/test_policy.py",
-    """printf '[canvas]\\nassignment_id = "CANVAS_ID"\\n' >> submissions/course-policy.toml""": "here",
+    """printf '[canvas]\\nassignment_id = "CANVAS_ID"\\n' >> course-policy.toml""": "here",
 }
 
 
@@ -71,7 +71,8 @@ def test_the_policy_files_the_guide_writes_are_read_as_it_says(tmp_path):
     block = next(b for b in shell_blocks() if "course-policy.toml <<'TOML'" in b)
     script = "\n".join(line for line in block.splitlines() if not line.startswith("micrograde "))
     canvas = next(line for line in commands() if "[canvas]" in line)
-    subprocess.run(["bash", "-e", "-c", script + "\n" + fill(canvas)], cwd=tmp_path, check=True, timeout=60)
+    subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, check=True, timeout=60)
+    subprocess.run(["bash", "-e", "-c", fill(canvas)], cwd=tmp_path / "submissions", check=True, timeout=60)
     policy = load_policy(tmp_path / "submissions")
     assert policy.due.isoformat() == "2026-12-01T23:59:00+00:00" and policy.percent_per_day == 10
     assert policy.max_days == 7 and policy.grace.total_seconds() == 15 * 60
