@@ -66,6 +66,8 @@ def test_errors_are_not_penalised_and_a_missing_time_is_said(tmp_path):
     assert apply(policy, "a", 0, 100, "error: empty", "2026-12-09T00:00:00Z").audit == ""
     unknown = apply(policy, "a", 70, 100, "graded", None)
     assert unknown.score == 70 and unknown.audit == "no submission time in the export: no late rule applied"
+    garbled = apply(policy, "a", 70, 100, "graded", "last tuesday")
+    assert garbled.score == 70 and "unreadable: no late rule applied" in garbled.audit
 
 
 @pytest.mark.parametrize("toml, extensions, words", [

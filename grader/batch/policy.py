@@ -229,7 +229,10 @@ def apply(policy: Policy, student: str, score: float, max_score: float, status: 
         if extension else ""
     if not submitted_at:
         return Adjusted(score, f"no submission time in the export: no late rule applied{granted}")
-    moment = _instant(submitted_at, f"{student}'s submission time")
+    try:
+        moment = _instant(submitted_at, f"{student}'s submission time")
+    except PolicyError:  # a submission.json edited by hand, or from an older run
+        return Adjusted(score, f"submission time {submitted_at[:40]!r} unreadable: no late rule applied{granted}")
     late_by = (moment - due).total_seconds()
     if late_by <= policy.grace.total_seconds():
         return Adjusted(score, f"on time{granted}" if extension else "")
