@@ -167,3 +167,17 @@ def test_grade_reads_the_collected_layout(tmp_path, capsys):
         rows = {r["student"]: r for r in csv.DictReader(f)}
     assert set(rows) == {"octocat", "monalisa"}
     assert rows["monalisa"]["submitted_at"] == "2026-12-02T08:00:00Z" and rows["octocat"]["score"] == "100"
+
+
+def test_the_student_edition_cannot_build_a_bundle(tmp_path):
+    """The wheel a bundle ships holds no builder: asking it for a bundle is a one-line error, not a traceback."""
+    config = tmp_path / "classroom50"
+    assert main(["classroom50", "build", "--out", str(config), "--classroom", "cs-x", "--slug", "hw"]) == 0
+    python = install_tools.clean_python(tmp_path / "student-python")
+    env = install_tools.offline_env(python)
+    wheel = next((config / "cs-x" / "autograders" / "hw").glob("*.whl"))
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], env=env, check=True, timeout=300)
+    done = subprocess.run([str(python.parent / "micrograde"), "classroom50", "build", "--classroom", "cs-x", "--slug",
+                           "hw", "--out", str(tmp_path / "again")], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 2 and "instructor's checkout" in done.stderr and "Traceback" not in done.stderr

@@ -82,7 +82,12 @@ def build(args: argparse.Namespace) -> int:
     import tempfile
 
     from grader.assignment import AssignmentError
-    from grader.dist.student import build as build_wheel
+
+    try:
+        from grader.dist.student import build as build_wheel
+    except ModuleNotFoundError:
+        raise UsageError("the bundle is built from the instructor's checkout of micrograde, "
+                         "not from the student edition") from None
 
     for name, value in (("--classroom", args.classroom), ("--slug", args.slug)):
         if not SLUG.match(value):
