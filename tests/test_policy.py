@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,19 @@ def test_canvas_files_carry_the_canvas_id_and_late_mark(tmp_path):
     assert layout == "canvas", "the policy file does not hide the Canvas layout"
     assert entries[0].info == {"canvas_id": "42", "late_mark": "Canvas marked it late",
                                "submitted_at": "2025-12-02T00:00:00Z", "submitted_from": "Canvas export file time"}
+
+
+def test_a_zipped_canvas_export_keeps_its_submission_times_across_regrades(tmp_path):
+    from grader.batch.discover import unpack_class_zip
+
+    archive = tmp_path / "submissions.zip"
+    engine = (REFERENCE_DIR / "micrograd" / "engine.py").read_text(encoding="utf-8")
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("doejohn_42_99_engine.py", (2026, 12, 2, 9, 30, 0)), engine)
+    found = []
+    for run in ("first", "second"):
+        root = unpack_class_zip(archive, tmp_path / run / "unpacked")
+        _, entries = discover(root, tmp_path / run)
+        found.append(entries[0].info["submitted_at"])
+        time.sleep(1)
+    assert found == ["2026-12-02T09:30:00Z", "2026-12-02T09:30:00Z"]

@@ -22,7 +22,9 @@ A .zip given as SUBMISSIONS is unpacked first, with the single-submission loader
 """
 from __future__ import annotations
 
+import calendar
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -81,6 +83,7 @@ def unpack_class_zip(archive: Path, target: Path) -> Path:
     try:
         unpack_zip(archive, target, DEFAULT_LIMITS, [])
         _copy_gradescope_metadata(archive, target)
+        _keep_entry_times(archive, target)
     except SubmissionError as exc:
         raise DiscoveryError(str(exc)) from None
     entries = [p for p in target.iterdir() if not p.name.startswith(".")]
@@ -88,6 +91,18 @@ def unpack_class_zip(archive: Path, target: Path) -> Path:
     if len(entries) == 1 and entries[0].is_dir() and not (entries[0] / "micrograd").is_dir():
         return entries[0]
     return target
+
+
+def _keep_entry_times(archive: Path, target: Path) -> None:
+    """Each unpacked file gets its zip entry's time (read as UTC), not the time of this run: a Canvas
+    export's file time is when the file was submitted, and must be the same on every regrade."""
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            parts = info.filename.replace("\\", "/").split("/")
+            file = target.joinpath(*parts) if ".." not in parts and not info.filename.startswith("/") else None
+            if file is not None and file.is_file() and not file.is_symlink():
+                stamp = calendar.timegm((*info.date_time, 0, 0, 0))
+                os.utime(file, (stamp, stamp))
 
 
 def _copy_gradescope_metadata(archive: Path, target: Path) -> None:
