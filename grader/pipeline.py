@@ -5,6 +5,7 @@ Probing is per submission; judging runs one pytest session over many submissions
 """
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from collections.abc import Sequence
@@ -178,8 +179,30 @@ def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
         else:
             result = score(p.name, by_submission.get(p.name, []), assignment, notes=p.notes, output=p.output)
             result.load_problems = list(p.load_problems)
+            result.curves = training_curves(p.evidence)
         results.append(result)
     return results
+
+
+# The train probe whose losses a class's curves compare: the default steps and learning rate.
+CURVE_PROBE = "train/defaults"
+
+
+def training_curves(evidence: Evidence) -> dict | None:
+    """The student's and the reference's losses on the default training run, when the student's loop gave
+    a list of numbers (the class dashboard plots them)."""
+    losses = evidence.student.get(CURVE_PROBE, {}).get("losses")
+    reference = evidence.reference.get(CURVE_PROBE, {}).get("losses")
+    numbers = (int, float)
+    if not isinstance(losses, list) or not losses or not all(isinstance(v, numbers) for v in losses) \
+            or not isinstance(reference, list):
+        return None
+    return {"student": [_finite(v) for v in losses[:1000]], "reference": [_finite(v) for v in reference]}
+
+
+def _finite(value: float) -> float | None:
+    """A loss as JSON can hold it: NaN and infinities become null."""
+    return float(value) if math.isfinite(value) else None
 
 
 def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None,

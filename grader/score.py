@@ -75,6 +75,8 @@ class GradeResult:
     load_problems: list[str] = field(default_factory=list)
     grader_version: str = __version__
     assignment: str = "micrograd"
+    # The training losses of the default `train(...)` run: {"student": [...], "reference": [...]}, or None.
+    curves: dict | None = None
 
     @property
     def all_passed(self) -> bool:

@@ -9,7 +9,6 @@ from grader.assignment import load_assignment
 from grader.paths import REFERENCE_DIR
 from grader.selftest import Outcome, Report, generate_mutants, sample_mutants, selftest
 
-
 # The assignment with every op that has a solution region (the lecture's and sigmoid and log): every
 # declared op is mutated, and the oracle evaluates each of them from its declaration.
 EVERY_OP = load_assignment("activations")

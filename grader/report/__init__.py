@@ -8,7 +8,8 @@ from grader.score import GradeResult, PartResult
 
 # format name -> module under grader.report providing `render(result, **options) -> str`
 FORMATS = {"text": "text", "json": "json_report", "markdown": "markdown", "github": "github",
-           "gradescope": "gradescope", "junit": "junit", "html": "html"}
+           "gradescope": "gradescope", "junit": "junit", "html": "html", "classroom50": "classroom50",
+           "prairielearn": "prairielearn"}
 
 # How much of the student's own printed output a report shows.
 OUTPUT_LINES = 40
