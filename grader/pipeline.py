@@ -12,6 +12,7 @@ from pathlib import Path
 from grader.assignment import Assignment, load_assignment
 from grader.judge.evidence import Evidence
 from grader.judge.session import run_checks
+from grader.judge.statements import read_sources
 from grader.load import Submission, SubmissionError, load_submission
 from grader.probes.plan import build_plan, stage_probes
 from grader.reference import kit_source, reference_results
@@ -39,6 +40,7 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
             submission = load_submission(Path(path), workdir / "load")
         except SubmissionError as exc:
             return Probed(name, None, [], error=str(exc))
+        sources = read_sources(submission.staged, submission.staged_key)
         plan = list(build_plan())
         results: dict[str, dict] = {}
         output, load = "", {}
@@ -49,16 +51,11 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
             output += run.output
             load = load or (run.load or {})
         notes = list(submission.notes) + load_problems(load, submission)
-        evidence = Evidence(plan, results, reference_results(), locate=locator(submission), load=load)
+        evidence = Evidence(plan, results, reference_results(), locate=submission.locate, load=load,
+                            sources=sources)
         return Probed(name, evidence, notes, output=output)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def locator(submission: Submission):
-    def locate(path: str, line: int) -> tuple[str, int]:
-        return submission.locate(path, line)
-    return locate
 
 
 def load_problems(load: dict, submission: Submission) -> list[str]:

@@ -11,12 +11,17 @@ from dataclasses import asdict, dataclass, field
 from grader import __version__
 from grader.assignment import Assignment
 
-# When a part fails several checks, its headline diagnosis is the most specific one, in this order.
-PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "wrong_forward", "no_plain_number",
-            "not_connected", "not_a_number", "timeout", "resets_data", "misses_parameters", "not_seeded", "visited_twice",
-            "not_reversed", "no_zero_grad", "zero_grad_after_backward", "wrong_sign_update", "lr_ignored",
-            "loss_not_sum_of_squares", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken", "crash", "wrong_gradient", "wrong_losses")
-ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable"}
+# When a part fails several checks, its headline diagnosis is the most specific one, in this order: a cause
+# before the failures it causes (a wrong forward value before the wrong derivatives computed from it), and a
+# named bug before a generic one (zero_grad after backward before "wrong losses").
+PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "train_wrong_return", "wrong_forward",
+            "swapped_operands", "no_plain_number", "not_connected", "not_a_number", "timeout", "resets_data",
+            "misses_parameters", "not_seeded", "visited_twice", "not_reversed", "no_zero_grad",
+            "zero_grad_after_backward", "wrong_sign_update", "lr_ignored", "loss_not_sum_of_squares", "wrong_node",
+            "swapped_factor", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken",
+            "crash", "wrong_gradient", "wrong_losses")
+ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable",
+                   "train_wrong_return"}
 
 
 @dataclass
@@ -136,7 +141,15 @@ def _part_result(part, results: list[TestResult]) -> PartResult:
         status = "missing"
     else:
         status = "failed"
-    ranked = sorted(failed, key=lambda r: PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY))
+    ranked = by_specificity(failed)
     first = (unstarted or ranked or [None])[0]
     return PartResult(part.id, part.title, earned, part.points, status, passed, len(results),
                       diagnosis=first.diagnosis if first else None, message=first.message if first else "")
+
+
+def by_specificity(failed: list[TestResult]) -> list[TestResult]:
+    """Failed checks, the one whose diagnosis should head the part first: by PRIORITY, however many checks
+    a more generic diagnosis fails; among equals, the one that points at a line, then check order."""
+    def rank(r: TestResult) -> tuple[int, bool]:
+        return (PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY), r.line is None)
+    return sorted(failed, key=rank)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from grader.judge.answers import well_formed
 from grader.judge.diagnoses import describe
+from grader.judge.statements import Sources
 
 
 class Finding(AssertionError):
@@ -55,6 +56,7 @@ class Evidence:
     reference: dict[str, dict]
     locate: Callable[[str, int], tuple[str, int]] = lambda path, line: (path, line)
     load: dict = field(default_factory=dict)
+    sources: Sources = field(default_factory=Sources)  # the staged source, read before any child ran
     memo: dict = field(default_factory=dict)  # judgements shared between checks of one submission
 
     def __post_init__(self) -> None:

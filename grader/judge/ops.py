@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 
+from grader.judge import causes, statements
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.tolerance import NUMERICAL, REFERENCE, all_close, central_difference, close
+from grader.probes.runners import METHOD, REFLECTED
 
 OP_PARTS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div")
 PRIMITIVE_OPS = ("add", "mul", "pow", "exp", "tanh", "relu")
@@ -28,11 +30,13 @@ EXPECTED_DERIVATIVE = {
     "div": "∂(a/b)/∂a = 1/b and ∂(a/b)/∂b = −a/b²",
 }
 LEAF_NAMES = "ab"
+# Value's methods a misspelt method is never taken for (see statements.missing_method_line).
+EXPECTED_METHODS = (*METHOD.values(), *REFLECTED.values(), "__init__", "__repr__", "backward")
 
 
 def fmt(x) -> str:
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x:.10g}"  # no float noise: -0.6, not -0.6000000000000001
     if isinstance(x, list):
         return "[" + ", ".join(fmt(v) for v in x) + "]"
     return str(x)
@@ -47,23 +51,29 @@ def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     if error is None:
         if s.get("is_value") is False:
             return Finding("returns_none", f"{label} returned {s.get('returned', 'None')}, not a Value.",
-                           case=case.label, where=ev.where(s.get("method_where")))
+                           case=case.label, where=statements.blame(ev, s.get("method_where"),
+                                                                   statements.missing_return_line))
         return None
     kind, message = error.get("kind"), f"{error.get('type', '')}: {error.get('message', '')}".strip(": ")
     if kind == "not_started":
         return Finding("not_started", f"{label} still raises {message}", case=case.label, where=where)
     if kind == "missing" or s.get("has_method") is False:
         name = s.get("method") or error.get("message", "")
+        place = statements.blame_missing_method(ev, "Value", name, EXPECTED_METHODS)
         if case.probe.get("check") == "number":
-            return Finding("no_plain_number", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
-        return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
+            return Finding("no_plain_number", f"{label} needs `Value.{name}`, which is not defined.", case=case.label,
+                           where=place)
+        return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label,
+                       where=place)
     if s.get("stage") == "backward" and s.get("backward_callable") is False:
         return Finding("backward_not_callable", f"{label}: `out._backward` is not callable ({message}).",
-                       case=case.label, where=ev.where(s.get("method_where")))
+                       case=case.label, where=statements.blame(ev, s.get("method_where"), statements.attach_line))
     if case.probe.get("check") == "number" and s.get("stage") == "forward":
         return Finding("no_plain_number", f"{label} raises {message}", case=case.label, where=where)
     if kind in ("timeout", "no_answer"):
         return Finding("timeout", f"{label} did not finish (the engine hung or stopped).", case=case.label)
+    if s.get("stage") == "backward" and not (error or {}).get("where"):
+        where = ev.where(s.get("backward_where")) or where  # raised calling the closure: blame its `def`
     code = "not_a_number" if kind == "not_a_number" else "crash"
     return Finding(code, f"{label} raises {message}", case=case.label, where=where)
 
@@ -78,8 +88,12 @@ def forward_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     number_only = case.probe.get("check") == "number" and not any(
         forward_finding(ev, c, part) for c in ev.cases(part, kind="op", check="value"))
     code = "no_plain_number" if number_only else "wrong_forward"
-    return Finding(code, f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}.", case=case.label,
-                   expected=want, got=got, where=ev.where(case.student.get("method_where")))
+    swapped = causes.swapped_operands(case.probe, got, want) if number_only else None
+    detail = f"That is `{swapped}`: the reflected method swapped its operands." if swapped else None
+    code = "swapped_operands" if swapped else code
+    return Finding(code, f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}." + (f" {detail}" if detail else ""),
+                   case=case.label, expected=want, got=got, detail=detail,
+                   where=statements.blame(ev, case.student.get("method_where"), statements.forward_line))
 
 
 def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = None,
@@ -107,7 +121,7 @@ def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = No
         message += f" {detail}"
     return Finding(code, message, case=case.label, expected=want[i], got=got[i] if got else None,
                    numerical=numerical[i] if numerical else None, detail=detail,
-                   where=ev.where(case.student.get("backward_where")) or ev.where(case.student.get("method_where")))
+                   where=statements.gradient_where(ev, case.student, code, i))
 
 
 def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = ()) -> tuple[str, str | None]:
@@ -117,9 +131,15 @@ def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = (
     g = probe["g"]
     if not isinstance(got, list) or len(got) != len(want):
         return "wrong_derivative", None
+    swapped = causes.swapped_factor(case, siblings)
+    if swapped:
+        return "swapped_factor", swapped
     named = consistent_misconception(case, siblings)
     if named:
         return "wrong_derivative", named
+    misdirected = causes.wrong_node(case)
+    if misdirected:
+        return "wrong_node", misdirected
     if all(close(s, p, **NUMERICAL) for s, p in zip(got, pre)):
         if not all(case.student.get("linked") or [True]):
             return "not_connected", "The inputs are not reachable from the output through `_prev`."
@@ -223,7 +243,8 @@ def link_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     if isinstance(linked, list) and all(linked):
         return None
     return Finding("not_connected", f"`{case.label}`: the output's `_prev` does not contain its inputs, so "
-                   "backward() never reaches them.", case=case.label, where=ev.where(case.student.get("method_where")))
+                   "backward() never reaches them.", case=case.label,
+                   where=statements.blame(ev, case.student.get("method_where"), statements.build_line))
 
 
 def part_is_broken(ev: Evidence, part: str) -> bool:

@@ -1,6 +1,7 @@
 """Judging `Module.zero_grad()` on a module whose parameters hold random gradients."""
 from __future__ import annotations
 
+from grader.judge import statements
 from grader.judge.backward import error_finding
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.tolerance import REFERENCE, close
@@ -8,6 +9,8 @@ from grader.judge.tolerance import REFERENCE, close
 
 def reset_finding(ev: Evidence, case: Case) -> Finding | None:
     found = error_finding(ev, case)
+    if found and found.diagnosis == "not_a_number" and not case.student.get("error", {}).get("where"):
+        found.where = statements.blame(ev, case.student.get("where"), statements.grad_write_line) or found.where
     if found:
         return found
     grads = case.student.get("grads") or []
@@ -16,7 +19,8 @@ def reset_finding(ev: Evidence, case: Case) -> Finding | None:
         return None
     return Finding("misses_parameters", f"After zero_grad() on {case.label}, {len(kept)} of "
                    f"{len(case.probe['params'])} parameters still hold a gradient.", case=case.label,
-                   expected=0.0, got=grads[kept[0]] if kept else None, where=ev.where(case.student.get("where")))
+                   expected=0.0, got=grads[kept[0]] if kept else None,
+                   where=statements.blame(ev, case.student.get("where"), statements.reset_line))
 
 
 def data_finding(ev: Evidence, case: Case) -> Finding | None:
@@ -29,4 +33,4 @@ def data_finding(ev: Evidence, case: Case) -> Finding | None:
     if data and not changed:
         return None
     return Finding("resets_data", f"zero_grad() on {case.label} changed the value of {len(changed)} parameters.",
-                   case=case.label, where=ev.where(case.student.get("where")))
+                   case=case.label, where=statements.blame(ev, case.student.get("where"), statements.data_write_line))

@@ -179,6 +179,7 @@ def probe_op(api: dict, probe: dict, files: tuple) -> dict:
             leaf.grad = pre
         trusted_backward(out, probe["g"], leaves)
         result["grads"] = [plain(leaf.grad) for leaf in leaves]
+        result["out_grad"] = plain(out.grad)  # changed by a closure that adds into the wrong node
     except BaseException as exc:  # noqa: BLE001
         result["stage"] = "backward"
         result["error"] = describe_error(exc, files)
@@ -302,6 +303,8 @@ def probe_train(api: dict, probe: dict, files: tuple) -> dict:
     result: dict = {"where": code_location(api["train"])}
     try:
         losses = train(model, [list(x) for x in probe["xs"]], list(probe["ys"]), **kwargs)
+        if not isinstance(losses, list | tuple):
+            raise NotANumber(f"train returned {type(losses).__name__}, not a list of losses")
         result["losses"] = [plain(loss) for loss in list(losses)[:1000]]
     except BaseException as exc:  # noqa: BLE001
         result["error"] = describe_error(exc, files)
