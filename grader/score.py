@@ -153,3 +153,11 @@ def by_specificity(failed: list[TestResult]) -> list[TestResult]:
     def rank(r: TestResult) -> tuple[int, bool]:
         return (PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY), r.line is None)
     return sorted(failed, key=rank)
+
+
+def headline_first(failed: list[TestResult]) -> list[TestResult]:
+    """A part's failed checks with the one its headline comes from first, the others in check order: what
+    every report shows in full, so the diagnosis and the `file:line` a student reads are the headline's."""
+    unstarted = [r for r in failed if r.diagnosis == "not_started"]
+    head = (unstarted or by_specificity(failed) or [None])[0]
+    return [head, *(r for r in failed if r is not head)] if head is not None else []

@@ -147,6 +147,13 @@ def names_in(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
+def hands_over(node: ast.AST, name: str) -> bool:
+    """Whether `node` calls something with the variable `name` itself as an argument (a helper that adds
+    into its `.grad`)."""
+    return any(isinstance(n, ast.Call) and any(isinstance(a, ast.Name) and a.id == name for a in n.args)
+               for n in ast.walk(node))
+
+
 def calls_method(node: ast.AST, name: str) -> bool:
     """Whether `node` calls `<something>.name(...)`."""
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == name
@@ -194,8 +201,7 @@ def gradient_line(tree: ast.AST, closure_line: int, input_index: int) -> int | N
     body = statements(closure)
     out = output_name(method) if method else None
     for rule in (lambda s: name is not None and writes_attribute(s, "grad", name),
-                 lambda s: name is not None and isinstance(s, ast.Expr) and name in names_in(s)
-                 and mentions_attribute(s, "grad"),
+                 lambda s: name is not None and isinstance(s, ast.Expr) and hands_over(s, name),
                  lambda s: any(writes_attribute(s, "grad", owner) for owner in names_in(s) - {out}),
                  lambda s: writes_attribute(s, "grad")):
         lines = [s.lineno for s in body if rule(s)]

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from grader.judge.diagnoses import CATALOGUE
 from grader.report import mermaid
 from grader.report.sanitize import clean
-from grader.score import GradeResult, PartResult, TestResult
+from grader.score import GradeResult, PartResult, TestResult, headline_first
 
 MAX_ANNOTATIONS = 10
 # GitHub rejects a step summary over 1 MiB; staying well below leaves room for other steps.
@@ -55,7 +55,7 @@ def failed_parts(result: GradeResult) -> list[tuple[PartResult, TestResult]]:
     """Each part that did not pass, with its first non-passing check (the one with the smallest case)."""
     pairs = []
     for part in result.parts:
-        first = next((t for t in result.tests if t.part == part.id and t.status != "passed"), None)
+        first = next(iter(headline_first([t for t in result.tests if t.part == part.id and t.status != "passed"])), None)
         if first is not None:
             pairs.append((part, first))
     return pairs

@@ -7,7 +7,7 @@ import json
 import re
 
 from grader.report.sanitize import clean
-from grader.score import GradeResult
+from grader.score import GradeResult, headline_first
 
 MARK = {"passed": "✅", "failed": "❌", "not started": "⏸️", "missing": "❓", "not graded": "⛔"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -39,7 +39,7 @@ def render(result: GradeResult, **_) -> str:
                      f"{part.score:g}/{part.max_score:g} | {part.status} | {checks} |")
     lines.append("")
     for part in result.parts:
-        failures = [t for t in result.tests if t.part == part.id and t.status != "passed"]
+        failures = headline_first([t for t in result.tests if t.part == part.id and t.status != "passed"])
         if not failures:
             continue
         # The first failing check carries the smallest case; the others usually follow from it.

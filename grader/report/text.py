@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from grader.report.sanitize import clean
-from grader.score import GradeResult
+from grader.score import GradeResult, headline_first
 
 MARK = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "not started": "[yellow]·[/]", "missing": "[red]?[/]",
         "not graded": "[red]-[/]"}
@@ -31,7 +31,7 @@ def render(result: GradeResult, color: bool = False, width: int = 100, **_) -> s
                       + (f"  [dim]({part.status})[/]" if part.status != "passed" else ""))
     console.print(f"\n[bold]Score: {result.score:g} / {result.max_score:g}[/]\n")
     for part in result.parts:
-        failures = [t for t in result.tests if t.part == part.id and t.status != "passed"]
+        failures = headline_first([t for t in result.tests if t.part == part.id and t.status != "passed"])
         if not failures:
             continue
         console.print(f"[bold]{part.id}[/] — {part.passed}/{part.total} checks passed")
