@@ -100,3 +100,34 @@ def test_expected_line_follows_the_edit():
                  "replace": "        # no reset\n        loss.backward()\n"}
     assert text[corpus_tools.expected_line(commented) - 1].strip() == "loss.backward()"
     assert corpus_tools.expected_line({**changed, "line": 3}) == 3
+
+
+def _bugged_copy(source: str, find: str, replace: str) -> str:
+    assert source.count(find) == 1, find
+    return source.replace(find, replace)
+
+
+def test_a_single_file_and_a_notebook_get_the_statement_in_their_own_lines(tmp_path):
+    """The line is the student's: in a .py file its own line, in a notebook the cell and the line in it."""
+    import json
+
+    folder = corpus_tools.CORPUS_DIR / "correct"
+    single = tmp_path / "lecture_follower.py"
+    single.write_text(_bugged_copy((folder / "lecture_follower.py").read_text(encoding="utf-8"),
+                                   "other.grad += self.data * out.grad", "other.grad += other.data * out.grad"))
+    notebook = json.loads((folder / "lecture_notebook.ipynb").read_text(encoding="utf-8"))
+    cells = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in notebook["cells"]]
+    cell = next(i for i, text in enumerate(cells) if "p.data += -lr * p.grad" in text)
+    notebook["cells"][cell]["source"] = _bugged_copy(cells[cell], "p.data += -lr * p.grad", "p.data += lr * p.grad")
+    bugged_notebook = tmp_path / "lecture_notebook.ipynb"
+    bugged_notebook.write_text(json.dumps(notebook), encoding="utf-8")
+
+    results = judge([probe_submission(single), probe_submission(bugged_notebook)], load_assignment())
+    by_name = {r.submission: r for r in results}
+    head = headline(by_name["lecture_follower.py"], "mul")
+    line = next(i for i, text in enumerate(single.read_text().splitlines(), 1) if "other.grad += other.data" in text)
+    assert (head.diagnosis, head.file, head.line) == ("swapped_factor", "lecture_follower.py", line)
+    head = headline(by_name["lecture_notebook.ipynb"], "train")
+    line = next(i for i, text in enumerate(notebook["cells"][cell]["source"].splitlines(), 1) if "p.data +=" in text)
+    assert (head.diagnosis, head.file, head.line) == ("wrong_sign_update", f"lecture_notebook.ipynb cell {cell + 1}",
+                                                      line)

@@ -456,3 +456,13 @@ def test_the_lines_come_from_the_source_as_handed_in_not_as_rewritten_at_import(
     case = next(c for c in probed.evidence.cases("mul", kind="op", check="value"))
     line = st.blame(probed.evidence, case.student["backward_where"], st.gradient_line, 0)[1]
     assert source.splitlines()[line - 1].strip() == "self.grad += self.data * out.grad"
+
+
+def test_a_reset_between_backward_and_the_update_by_call_or_by_hand():
+    tree = tree_of(TRAIN)
+    assert st.reset_after_backward_line(tree, 2) == line_of(TRAIN, "model.zero_grad()")
+    by_hand = TRAIN.replace("model.zero_grad()", "for q in model.parameters(): q.grad = 0")
+    assert st.reset_after_backward_line(tree_of(by_hand), 2) == line_of(by_hand, "q.grad = 0")
+    in_order = TRAIN.replace("        loss.backward()\n        model.zero_grad()\n",
+                             "        model.zero_grad()\n        loss.backward()\n")
+    assert st.reset_after_backward_line(tree_of(in_order), 2) is None

@@ -144,7 +144,8 @@ def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = (
         if not all(case.student.get("linked") or [True]):
             return "not_connected", "The inputs are not reachable from the output through `_prev`."
         return "no_gradient", "The inputs' gradients did not change at all."
-    if probe.get("pre") and all(close(s, w - p, **NUMERICAL) for s, w, p in zip(got, want, pre)):
+    lost = [close(s, w - p, **NUMERICAL) and not close(s, w, **NUMERICAL) for s, w, p in zip(got, want, pre)]
+    if probe.get("pre") and any(lost) and all(k or close(s, w, **NUMERICAL) for k, s, w in zip(lost, got, want)):
         return "overwrite", "The gradient the input already held was lost."
     repeated = len(probe["operands"]) == 2 and probe["operands"][0] == probe["operands"][1]
     if repeated and close(got[0], want[0] / 2, **NUMERICAL):

@@ -449,6 +449,22 @@ def zero_grad_line(tree: ast.AST, train_line: int) -> int | None:
     return backward_mention_line(tree, train_line)
 
 
+def reset_after_backward_line(tree: ast.AST, train_line: int) -> int | None:
+    """A reset of the gradients (a zero_grad call, or `.grad` written by hand) between the backward call
+    and the update, where it wipes the gradients the update needs."""
+    fn = method_at(tree, train_line)
+    if fn is None:
+        return None
+    body = statements(fn)
+    backward = [s.lineno for s in body if isinstance(s, ast.Expr) and calls_method(s, "backward")]
+    updates = [s.lineno for s in body if writes_attribute(s, "data")]
+    resets = [s.lineno for s in body if (isinstance(s, ast.Expr) and calls_method(s, "zero_grad"))
+              or writes_attribute(s, "grad")]
+    if not (backward and updates):
+        return None
+    return next((line for line in resets if backward[0] < line < updates[0]), None)
+
+
 def backward_mention_line(tree: ast.AST, train_line: int) -> int | None:
     """The statement that calls (or names without calling) `.backward`."""
     fn = method_at(tree, train_line)
@@ -506,11 +522,16 @@ def return_line(tree: ast.AST, train_line: int) -> int | None:
 def blame(ev, raw, locator: Callable[..., int | None], *args) -> tuple[str, int] | None:
     """The student's `file:line` of the statement `locator` finds in the function the child reported as
     `raw` ([staged file, first line]); the function's first line when no statement is found."""
+    return located(ev, raw, locator, *args) or ev.where(raw)
+
+
+def located(ev, raw, locator: Callable[..., int | None], *args) -> tuple[str, int] | None:
+    """The student's `file:line` of the statement `locator` finds, or None when it finds none."""
     if not (isinstance(raw, list) and len(raw) == 2 and isinstance(raw[0], str) and isinstance(raw[1], int)):
         return None
     tree = ev.sources.tree(raw[0])
     line = locator(tree, raw[1], *args) if tree is not None else None
-    return ev.locate(raw[0], line) if line else ev.where(raw)
+    return ev.locate(raw[0], line) if line else None
 
 
 def blame_missing_method(ev, class_name: str, method: str, expected: tuple[str, ...] = ()) -> tuple[str, int] | None:

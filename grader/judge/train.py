@@ -118,10 +118,11 @@ def update_finding(ev: Evidence, case: Case) -> Finding | None:
     where = at(ev, case, statements.update_line)
     if proportional and close(scale, 0.0, rtol=0.0, atol=1e-9):
         events = case.student.get("events") or []
-        if "backward" in events and "zero_grad" in events[events.index("backward"):]:
-            return Finding("zero_grad_after_backward", f"After one step with lr={lr}, no parameter moved: zero_grad() "
-                           "ran after backward() and before the update.", case=case.label,
-                           where=at(ev, case, statements.zero_grad_line))
+        reset_by_hand = statements.located(ev, case.student.get("where"), statements.reset_after_backward_line)
+        if "backward" in events and ("zero_grad" in events[events.index("backward"):] or reset_by_hand):
+            return Finding("zero_grad_after_backward", f"After one step with lr={lr}, no parameter moved: the "
+                           "gradients were reset after backward() and before the update.", case=case.label,
+                           where=reset_by_hand or at(ev, case, statements.zero_grad_line))
         if "backward" not in events:
             return Finding("wrong_losses", f"After one step with lr={lr}, no parameter moved: backward() never ran, "
                            "so every gradient stayed 0.", case=case.label,
