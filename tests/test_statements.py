@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 import textwrap
 from pathlib import Path
 
@@ -423,7 +424,7 @@ def test_a_loop_resetting_grads_by_hand_counts_as_zero_grad():
 
 def test_unparsable_source_gives_no_statement_and_blame_keeps_the_first_line():
     sources = st.Sources({"engine.py": "def f(:\n", "deep.py": "x = " + "(" * 200_000 + ")" * 200_000})
-    assert sources.tree("engine.py") is None and sources.tree("deep.py") is None
+    assert sources.tree("engine.py") is None and sources.tree("deep.py") is None  # too nested to parse
     ev = Evidence([], {}, {}, sources=sources)
     assert st.blame(ev, ["engine.py", 7], st.forward_line) == ("engine.py", 7)
     assert st.blame(ev, None, st.forward_line) is None
@@ -466,3 +467,16 @@ def test_a_reset_between_backward_and_the_update_by_call_or_by_hand():
     in_order = TRAIN.replace("        loss.backward()\n        model.zero_grad()\n",
                              "        model.zero_grad()\n        loss.backward()\n")
     assert st.reset_after_backward_line(tree_of(in_order), 2) is None
+
+
+def test_a_very_long_expression_is_walked_without_recursion():
+    source = "class V:\n    def f(self):\n        x = " + "1 + " * 5000 + "1\n        return V(x)\n"
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(50_000)
+        tree = ast.parse(source)
+        sys.setrecursionlimit(1000)  # far less than the 5000 levels of the expression
+        assert st.forward_line(tree, 2) == 3
+        assert st.gradient_line(tree, 2, 0) == 3  # no `.grad` written: its first statement
+    finally:
+        sys.setrecursionlimit(limit)
