@@ -304,7 +304,7 @@ def probe_train(api: dict, probe: dict, files: tuple) -> dict:
     try:
         losses = train(model, [list(x) for x in probe["xs"]], list(probe["ys"]), **kwargs)
         if not isinstance(losses, list | tuple):
-            raise NotANumber(f"train returned {type(losses).__name__}, not a list of losses")
+            raise NotANumber(f"train returned {'None' if losses is None else type(losses).__name__}, not a list of losses")
         result["losses"] = [plain(loss) for loss in list(losses)[:1000]]
     except BaseException as exc:  # noqa: BLE001
         result["error"] = describe_error(exc, files)
