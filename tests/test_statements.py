@@ -259,7 +259,6 @@ def test_where_a_missing_return_or_closure_belongs():
     assert st.missing_return_line(tree, line_of(source, "def __neg__")) == line_of(source, "self * -1")
     assert st.missing_return_line(tree, line_of(source, "def exp")) == line_of(source, "out._backward = lambda") + 1
     assert st.attach_line(tree, line_of(source, "def exp")) == line_of(source, "out._backward = lambda")
-    assert st.closure_line(tree, line_of(source, "def __add__")) == line_of(source, "def _backward")
 
 
 @pytest.mark.parametrize(("present", "wanted", "blamed"), [

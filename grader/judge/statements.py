@@ -299,15 +299,6 @@ def unattached_closure_line(tree: ast.AST, method_line: int) -> int | None:
     return after[0] if after else end + 1
 
 
-def closure_line(tree: ast.AST, method_line: int) -> int | None:
-    """The `def` of the closure an op defines (for a closure the grader cannot call)."""
-    method = method_at(tree, method_line)
-    if method is None:
-        return None
-    closures = [n for n in ast.walk(method) if n is not method and isinstance(n, ast.FunctionDef)]
-    return closures[0].lineno if closures else None
-
-
 def missing_method_line(cls: ast.ClassDef, name: str, expected: tuple[str, ...] = ()) -> int:
     """Where a method the class lacks should be: a method of a similar name (a misspelling such as `add`
     for `__add__` or `tanH` for `tanh`), else the class line. Names in `expected` are the class's other
@@ -429,7 +420,7 @@ def grad_write_line(tree: ast.AST, zero_grad_line: int) -> int | None:
 # ---------------------------------------------------------------------------------------------- train()
 
 def update_line(tree: ast.AST, train_line: int) -> int | None:
-    """The statement that moves a parameter (`p.data -= lr * p.grad` or any write to `.data`)."""
+    """The statement that moves a parameter (any write to a `.data`, the update of gradient descent)."""
     fn = method_at(tree, train_line)
     lines = [s.lineno for s in statements(fn) if writes_attribute(s, "data")] if fn else []
     return lines[0] if lines else None
