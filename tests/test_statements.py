@@ -479,3 +479,23 @@ def test_a_very_long_expression_is_walked_without_recursion():
         assert st.gradient_line(tree, 2, 0) == 3  # no `.grad` written: its first statement
     finally:
         sys.setrecursionlimit(limit)
+
+
+def test_the_append_to_the_order_not_to_a_work_stack():
+    source = ITERATIVE.replace("                topo.append(node)\n", "                pass\n").replace(
+        "                stack.append((node, True))\n", "                stack.append((node, True))\n                topo.append(node)\n")
+    assert line_of(source, "stack.append((node, True))") < line_of(source, "topo.append(node)")
+    assert st.order_line(tree_of(source), 3) == line_of(source, "topo.append(node)")
+
+
+def test_a_loss_computed_by_a_helper_of_the_same_file_is_blamed_on_the_helper():
+    source = """
+    def squared_error(predictions, targets):
+        return sum((p - t) ** 2 for p, t in zip(predictions, targets)) / len(targets)
+
+    def train(model, xs, ys, steps=20, lr=0.05):
+        for _ in range(steps):
+            loss = squared_error([model(x) for x in xs], ys)
+            loss.backward()
+    """
+    assert st.loss_line(tree_of(source), line_of(source, "def train")) == line_of(source, "return sum")

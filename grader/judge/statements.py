@@ -154,6 +154,12 @@ def hands_over(node: ast.AST, name: str) -> bool:
                for n in ast.walk(node))
 
 
+def appended_to(node: ast.AST) -> set[str]:
+    """The names of the lists `node` appends to (`topo.append(v)` gives {"topo"})."""
+    return {n.func.value.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "append" and isinstance(n.func.value, ast.Name)}
+
+
 def calls_method(node: ast.AST, name: str) -> bool:
     """Whether `node` calls `<something>.name(...)`."""
     return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == name
@@ -373,8 +379,11 @@ def topo_append_line(tree: ast.AST, backward_line: int) -> int | None:
     everything = sorted((n for n in ast.walk(fn) if isinstance(n, ast.stmt) and n is not fn),
                         key=lambda s: (s.lineno, s.col_offset))
     appends = [s for s in everything if isinstance(s, ast.Expr) and calls_method(s, "append")]
-    if appends:
-        return appends[0].lineno
+    loop = _backward_loop(fn)
+    walked = names_in(loop.iter) if isinstance(loop, ast.For) else set()
+    into_order = [s for s in appends if appended_to(s) & walked]  # the order, not a work stack
+    if into_order or appends:
+        return (into_order or appends)[0].lineno
     recursive = [s for s in everything if isinstance(s, ast.Expr) and calls_method(s, "backward")]
     return recursive[0].lineno if recursive else None
 
@@ -475,9 +484,20 @@ def loss_line(tree: ast.AST, train_line: int) -> int | None:
              and n.func.attr == "backward" and isinstance(n.func.value, ast.Name)]
     name = calls[0].func.value.id if calls else "loss"
     before = calls[0].lineno if calls else 10**9
-    lines = [s.lineno for s in body if s.lineno <= before and any(isinstance(t, ast.Name) and t.id == name
-                                                                   for t in targets(s))]
-    return lines[-1] if lines else None
+    found = [s for s in body if s.lineno <= before and any(isinstance(t, ast.Name) and t.id == name
+                                                            for t in targets(s))]
+    if not found:
+        return None
+    return helper_return_line(tree, found[-1].value) or found[-1].lineno
+
+
+def helper_return_line(tree: ast.AST, value: ast.AST | None) -> int | None:
+    """When `value` calls a function of the same file (a `squared_error` helper), the line it returns from."""
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)):
+        return None
+    helpers = [n for n in getattr(tree, "body", ()) if isinstance(n, ast.FunctionDef) and n.name == value.func.id]
+    returns = [s.lineno for s in statements(helpers[0]) if isinstance(s, ast.Return) and s.value] if helpers else []
+    return returns[-1] if returns else None
 
 
 def record_line(tree: ast.AST, train_line: int) -> int | None:
