@@ -15,6 +15,7 @@ from pathlib import Path
 from grader.assignment import Assignment, load_assignment
 from grader.judge.evidence import Evidence
 from grader.judge.session import run_checks
+from grader.judge.statements import read_sources
 from grader.load import Submission, SubmissionError, load_submission
 from grader.probes.plan import Plan
 from grader.probes.shape import CONTRACT
@@ -50,6 +51,7 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
             submission = load_submission(Path(path), workdir / "load")
         except SubmissionError as exc:
             return Probed(name, None, [], error=str(exc))
+        sources = read_sources(submission.staged, submission.staged_key)
         # The judge always sees the whole plan: a probe not asked has no answer, which only the checks of
         # parts left out read.
         plan = plan_for(assignment, name, submission)
@@ -72,7 +74,8 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
         quiet = problems if submission.kind == "module" else []
         notes = list(submission.notes) + [problem for problem in problems if problem not in quiet]
         notes += shape_notes(load, assignment)
-        evidence = Evidence(list(plan.probes), results, reference_results(plan), locate=locator(submission), load=load)
+        evidence = Evidence(list(plan.probes), results, reference_results(plan), locate=submission.locate, load=load,
+                            sources=sources)
         return Probed(name, evidence, notes, output=output, load_problems=quiet)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -122,12 +125,6 @@ def only_parts(result: GradeResult, parts: Sequence[str]) -> GradeResult:
     result.score = round(sum(part.score for part in kept), 6)
     result.max_score = round(sum(part.max_score for part in kept), 6)
     return result
-
-
-def locator(submission: Submission):
-    def locate(path: str, line: int) -> tuple[str, int]:
-        return submission.locate(path, line)
-    return locate
 
 
 def load_problems(load: dict, submission: Submission) -> list[str]:

@@ -68,7 +68,7 @@ def complete_op(probe: dict, answer: dict) -> bool:
         return isinstance(answer.get("returned"), str)
     n = len(probe["leaves"])
     return (number(answer.get("data")) and numbers(answer.get("grads"), n) and pairs(answer.get("fd"), n)
-            and flags(answer.get("linked"), n) and texts(answer.get("calls")))
+            and flags(answer.get("linked"), n) and texts(answer.get("calls")) and number(answer.get("out_grad")))
 
 
 def complete_graph(probe: dict, answer: dict) -> bool:

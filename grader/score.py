@@ -12,16 +12,21 @@ from dataclasses import asdict, dataclass, field
 from grader import __version__
 from grader.assignment import Assignment
 
-# When a part fails several checks, its headline diagnosis is the most specific one, in this order.
-PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "swapped_operands", "wrong_forward", "no_plain_number",
-            "not_connected", "not_a_number", "timeout", "resets_data", "misses_parameters", "not_seeded", "visited_twice",
-            "not_reversed", "no_zero_grad", "zero_grad_after_backward", "wrong_sign_update", "lr_ignored",
-            "loss_not_sum_of_squares", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken", "crash", "wrong_gradient", "wrong_losses")
+# When a part fails several checks, its headline diagnosis is the most specific one, in this order: a cause
+# before the failures it causes (a wrong forward value before the wrong derivatives computed from it), and a
+# named bug before a generic one (zero_grad after backward before "wrong losses").
+PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "train_wrong_return", "wrong_forward",
+            "swapped_operands", "no_plain_number", "not_connected", "not_a_number", "timeout", "resets_data",
+            "misses_parameters", "not_seeded", "visited_twice", "not_reversed", "no_zero_grad",
+            "zero_grad_after_backward", "wrong_sign_update", "lr_ignored", "loss_not_sum_of_squares", "wrong_node",
+            "swapped_factor", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken",
+            "crash", "wrong_gradient", "wrong_losses")
 # How a failure names the stub it ran into ("... raises NotImplementedError: Task mul: ...") or the given
 # code's building blocks ("neg is built on mul, which ...").
 _STUB_RAISED = re.compile(r"NotImplementedError: Task (\w+)\b")
 _BUILT_ON = re.compile(r"is built on ([\w ]+?), which")
-ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable"}
+ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable",
+                   "train_wrong_return"}
 
 
 @dataclass
@@ -149,7 +154,7 @@ def _part_result(part, results: list[TestResult]) -> PartResult:
         status = "missing"
     else:
         status = "failed"
-    ranked = sorted(failed, key=lambda r: PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY))
+    ranked = by_specificity(failed)
     first = (unstarted or ranked or [None])[0]
     return PartResult(part.id, part.title, earned, part.points, status, passed, len(results),
                       diagnosis=first.diagnosis if first else None, message=first.message if first else "")
@@ -181,3 +186,19 @@ def _unstarted_blockers(test: TestResult, not_started: list[str]) -> set[str]:
 def _built_on(test: TestResult) -> set[str]:
     built = _BUILT_ON.search(test.message) if test.diagnosis == "built_on_broken" else None
     return set(built.group(1).split(" and ")) if built else set()
+
+
+def by_specificity(failed: list[TestResult]) -> list[TestResult]:
+    """Failed checks, the one whose diagnosis should head the part first: by PRIORITY, however many checks
+    a more generic diagnosis fails; among equals, the one that points at a line, then check order."""
+    def rank(r: TestResult) -> tuple[int, bool]:
+        return (PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY), r.line is None)
+    return sorted(failed, key=rank)
+
+
+def headline_first(failed: list[TestResult]) -> list[TestResult]:
+    """A part's failed checks with the one its headline comes from first, the others in check order: what
+    every report shows in full, so the diagnosis and the `file:line` a student reads are the headline's."""
+    unstarted = [r for r in failed if r.diagnosis == "not_started"]
+    head = (unstarted or by_specificity(failed) or [None])[0]
+    return [head, *(r for r in failed if r is not head)] if head is not None else []

@@ -34,12 +34,15 @@ OP_DIAGNOSES = (
     "not_connected", "wrong_forward", "swapped_operands", "no_gradient", "overwrite", "chain_rule_dropped",
     "wrong_derivative",
 )
+# Codes named from the numbers, for the ops whose closures or reflected forms can show them.
+NAMED_FROM_NUMBERS = {**{part: ("swapped_factor", "wrong_node") for part in ("add", "mul", "pow", "exp", "tanh", "relu")},
+                      "sub": ("swapped_operands",), "div": ("swapped_operands",)}
 DIAGNOSES: dict[str, tuple[str, ...]] = {
-    **{part: OP_DIAGNOSES for part in OP_PARTS},
+    **{part: OP_DIAGNOSES + NAMED_FROM_NUMBERS.get(part, ()) for part in OP_PARTS},
     "backward": ("not_seeded", "not_reversed", "visited_twice", "wrong_gradient", "crash", "not_started"),
-    "zero_grad": ("misses_parameters", "resets_data", "not_started", "crash"),
+    "zero_grad": ("misses_parameters", "resets_data", "not_a_number", "not_started", "crash"),
     "train": ("no_zero_grad", "zero_grad_after_backward", "wrong_sign_update", "lr_ignored",
-              "loss_not_sum_of_squares", "wrong_losses", "not_started", "crash"),
+              "loss_not_sum_of_squares", "wrong_losses", "train_wrong_return", "not_started", "crash"),
 }
 PACKAGE_FILES = ("engine.py", "nn.py", "train.py")
 NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
@@ -143,6 +146,31 @@ def build_shape_mutant(entry: dict, dest: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(shape_mutant_source(entry), encoding="utf-8")
     return target
+
+
+def _is_statement(line: str) -> bool:
+    """A line that holds code (not blank, not only a comment): what a report can point at."""
+    return bool(line.strip()) and not line.strip().startswith("#")
+
+
+def expected_line(entry: dict) -> int:
+    """The line of the mutant's built file the grader must point at: the entry's explicit `line` when the
+    statement to blame is not the edited one, else computed from the edit: the first code line of
+    `replace` that differs from `find`, or, where the edit only deletes, the line where the deleted text
+    was (the line that now follows)."""
+    if "line" in entry:
+        return int(entry["line"])
+    text = (REFERENCE_PACKAGE / entry["file"]).read_text(encoding="utf-8")
+    first = text[: text.index(entry["find"])].count("\n") + 1
+    found, replaced = entry["find"].splitlines(), entry["replace"].splitlines()
+    for k, line in enumerate(replaced):
+        if (k >= len(found) or line != found[k]) and _is_statement(line):
+            return first + k
+    # Only deleted code (perhaps with a comment left in its place): where it was, past that comment.
+    k = next((k for k, line in enumerate(replaced) if k >= len(found) or line != found[k]), len(replaced))
+    while k < len(replaced) and not _is_statement(replaced[k]):
+        k += 1
+    return first + k
 
 
 # ------------------------------------------------------------------------ single files and notebooks

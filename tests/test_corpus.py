@@ -48,6 +48,8 @@ REQUIRED = (
     {(op, code) for op in GRADED_OPS for code in ct.OP_DIAGNOSES if code != "no_plain_number"}
     | {(op, "no_plain_number") for op in ("add", "mul", "sub", "div")}
     | {("neg", "not_connected"), ("sub", "not_connected"), ("neg", "missing"), ("div", "missing")}
+    | {(part, code) for part, codes in ct.NAMED_FROM_NUMBERS.items() for code in codes if part in ("mul", "sub", "div")}
+    | {("add", "wrong_node"), ("pow", "wrong_node")}
     | {(part, code) for part in ("backward", "zero_grad", "train") for code in ct.DIAGNOSES[part]}
 )
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from grader.judge.diagnoses import describe
+from grader.judge.statements import Sources
 from grader.protocol import well_formed
 
 
@@ -55,6 +56,7 @@ class Evidence:
     reference: dict[str, dict]
     locate: Callable[[str, int], tuple[str, int]] = lambda path, line: (path, line)
     load: dict = field(default_factory=dict)
+    sources: Sources = field(default_factory=Sources)  # the staged source, read before any child ran
     memo: dict = field(default_factory=dict)  # judgements shared between checks of one submission
 
     def __post_init__(self) -> None:

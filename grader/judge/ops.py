@@ -8,16 +8,20 @@ for this submission) says so instead of blaming itself.
 """
 from __future__ import annotations
 
+from grader.judge import causes, statements
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.tolerance import NUMERICAL, REFERENCE, all_close, central_difference, close
 from grader.parts import OPS
 
 LEAF_NAMES = "ab"
+# Value's methods a misspelt method is never taken for (see statements.missing_method_line).
+EXPECTED_METHODS = (*(op.method for op in OPS.values()), *(op.reflected for op in OPS.values() if op.reflected),
+                    "__init__", "__repr__", "backward")
 
 
 def fmt(x) -> str:
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x:.10g}"  # no float noise: -0.6, not -0.6000000000000001
     if isinstance(x, list):
         return "[" + ", ".join(fmt(v) for v in x) + "]"
     return str(x)
@@ -32,23 +36,29 @@ def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     if error is None:
         if s.get("is_value") is False:
             return Finding("returns_none", f"{label} returned {s.get('returned', 'None')}, not a Value.",
-                           case=case.label, where=ev.where(s.get("method_where")))
+                           case=case.label, where=statements.blame(ev, s.get("method_where"),
+                                                                   statements.missing_return_line))
         return None
     kind, message = error.get("kind"), f"{error.get('type', '')}: {error.get('message', '')}".strip(": ")
     if kind == "not_started":
         return Finding("not_started", f"{label} still raises {message}", case=case.label, where=where)
     if kind == "missing" or s.get("has_method") is False:
         name = s.get("method") or error.get("message", "")
+        place = statements.blame_missing_method(ev, "Value", name, EXPECTED_METHODS)
         if case.probe.get("check") == "number":
-            return Finding("no_plain_number", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
-        return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
+            return Finding("no_plain_number", f"{label} needs `Value.{name}`, which is not defined.", case=case.label,
+                           where=place)
+        return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label,
+                       where=place)
     if s.get("stage") == "backward" and s.get("backward_callable") is False:
         return Finding("backward_not_callable", f"{label}: `out._backward` is not callable ({message}).",
-                       case=case.label, where=ev.where(s.get("method_where")))
+                       case=case.label, where=statements.blame(ev, s.get("method_where"), statements.attach_line))
     if case.probe.get("check") == "number" and s.get("stage") == "forward":
         return Finding("no_plain_number", f"{label} raises {message}", case=case.label, where=where)
     if kind in ("timeout", "no_answer"):
         return Finding("timeout", f"{label} did not finish (the engine hung or stopped).", case=case.label)
+    if s.get("stage") == "backward" and not (error or {}).get("where"):
+        where = ev.where(s.get("backward_where")) or where  # raised calling the closure: blame its `def`
     code = "not_a_number" if kind == "not_a_number" else "crash"
     return Finding(code, f"{label} raises {message}", case=case.label, where=where)
 
@@ -61,14 +71,16 @@ def forward_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     if close(got, want, **REFERENCE):
         return None
     swapped = case.student.get("swapped")
-    if case.probe.get("check") == "number" and isinstance(swapped, float) and close(got, swapped, **REFERENCE):
+    if case.probe.get("check") == "number" and isinstance(swapped, float) and close(got, swapped, **REFERENCE) \
+            and not close(swapped, want, **REFERENCE):
         number = case.probe["operands"][0]["const"]
-        plain_form = OPS[part].label([None], ("right", number))
-        return Finding("swapped_operands", f"`{case.label}` gives {fmt(got)}, which is `{plain_form}`: the operands "
-                       f"are swapped; expected {fmt(want)}.", case=case.label, expected=want, got=got,
-                       where=ev.where(case.student.get("method_where")))
+        detail = f"That is `{OPS[part].label([None], ('right', number))}`: the reflected method swapped its operands."
+        return Finding("swapped_operands", f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}. {detail}",
+                       case=case.label, expected=want, got=got, detail=detail,
+                       where=statements.blame(ev, case.student.get("method_where"), statements.forward_line))
     return Finding("wrong_forward", f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}.", case=case.label,
-                   expected=want, got=got, where=ev.where(case.student.get("method_where")))
+                   expected=want, got=got,
+                   where=statements.blame(ev, case.student.get("method_where"), statements.forward_line))
 
 
 def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = None,
@@ -96,7 +108,7 @@ def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = No
         message += f" {detail}"
     return Finding(code, message, case=case.label, expected=want[i], got=got[i] if got else None,
                    numerical=numerical[i] if numerical else None, detail=detail,
-                   where=ev.where(case.student.get("backward_where")) or ev.where(case.student.get("method_where")))
+                   where=statements.gradient_where(ev, case.student, code, i))
 
 
 def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = ()) -> tuple[str, str | None]:
@@ -106,15 +118,21 @@ def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = (
     g = probe["g"]
     if not isinstance(got, list) or len(got) != len(want):
         return "wrong_derivative", None
+    swapped = causes.swapped_factor(case, siblings)
+    if swapped:
+        return "swapped_factor", swapped
     named = consistent_misconception(case, siblings)
     if named:
         return "wrong_derivative", named
+    misdirected = causes.wrong_node(case)
+    if misdirected:
+        return "wrong_node", misdirected
     if all(close(s, p, **NUMERICAL) for s, p in zip(got, pre)):
         if not all(case.student.get("linked") or [True]):
             return "not_connected", "The inputs are not reachable from the output through `_prev`."
         return "no_gradient", "The inputs' gradients did not change at all."
-    if probe.get("pre") and all(close(s, w - p, **NUMERICAL) or close(s, w, **NUMERICAL)
-                                for s, w, p in zip(got, want, pre)):
+    lost = [close(s, w - p, **NUMERICAL) and not close(s, w, **NUMERICAL) for s, w, p in zip(got, want, pre)]
+    if probe.get("pre") and any(lost) and all(k or close(s, w, **NUMERICAL) for k, s, w in zip(lost, got, want)):
         return "overwrite", "The gradient the input already held was lost."
     repeated = len(probe["operands"]) == 2 and probe["operands"][0] == probe["operands"][1]
     if repeated and close(got[0], want[0] / 2, **NUMERICAL):
@@ -189,7 +207,8 @@ def link_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     if isinstance(linked, list) and all(linked):
         return None
     return Finding("not_connected", f"`{case.label}`: the output's `_prev` does not contain its inputs, so "
-                   "backward() never reaches them.", case=case.label, where=ev.where(case.student.get("method_where")))
+                   "backward() never reaches them.", case=case.label,
+                   where=statements.blame(ev, case.student.get("method_where"), statements.build_line))
 
 
 def case_finding(ev: Evidence, case: Case, part: str) -> Finding | None:

@@ -2,6 +2,7 @@
 holding a gradient), and, where those cannot be built, on a Module subclass whose parameters we choose."""
 from __future__ import annotations
 
+from grader.judge import statements
 from grader.judge.backward import error_finding
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.tolerance import REFERENCE, close
@@ -27,6 +28,8 @@ def models_of(case: Case) -> list[dict]:
 
 def reset_finding(ev: Evidence, case: Case) -> Finding | None:
     found = error_finding(ev, case)
+    if found and found.diagnosis == "not_a_number" and not case.student.get("error", {}).get("where"):
+        found.where = statements.blame(ev, case.student.get("where"), statements.grad_write_line) or found.where
     if found:
         return found
     for model in models_of(case):
@@ -35,7 +38,7 @@ def reset_finding(ev: Evidence, case: Case) -> Finding | None:
         if kept or not grads:
             return Finding("misses_parameters", f"After zero_grad() on {model_name(model)}, {len(kept)} of "
                            f"{len(grads)} parameters still hold a gradient.", case=case.label, expected=0.0,
-                           got=grads[kept[0]] if kept else None, where=ev.where(model.get("where")))
+                           got=grads[kept[0]] if kept else None, where=statements.blame(ev, model.get("where"), statements.reset_line))
     return None
 
 
@@ -47,7 +50,7 @@ def data_finding(ev: Evidence, case: Case) -> Finding | None:
         changed = [i for i, kept in enumerate(model["data_kept"]) if not kept]
         if changed or not model["data_kept"]:
             return Finding("resets_data", f"zero_grad() on {model_name(model)} changed the value of {len(changed)} "
-                           "parameters.", case=case.label, where=ev.where(model.get("where")))
+                           "parameters.", case=case.label, where=statements.blame(ev, model.get("where"), statements.data_write_line))
     return None
 
 

@@ -221,6 +221,7 @@ def probe_op(api: dict, probe: dict, files: tuple) -> dict:
             engine.set_grad(leaf, pre)
         trusted_backward(engine, out, probe["g"], leaves)
         result["grads"] = [plain(engine.grad_of(leaf)) for leaf in leaves]
+        result["out_grad"] = plain(engine.grad_of(out))  # changed by a closure that adds into the wrong node
     except BaseException as exc:  # noqa: BLE001
         result["stage"] = "backward"
         result["error"] = describe_error(exc, files)
@@ -364,13 +365,14 @@ def probe_zero_grad_nn(api: dict, probe: dict, files: tuple) -> dict:
         for i, p in enumerate(params):
             engine.set_grad(p, probe["grads"][i % len(probe["grads"])] * (1 + i / 10))
         reset = model.zero_grad
+        where = code_location(getattr(type(model), "zero_grad", None))
         try:
             reset()
+            models.append({"name": name, "grads": [plain(engine.grad_of(p)) for p in params],
+                           "data_kept": [plain(engine.data_of(p)) == d for p, d in zip(params, before)],
+                           "where": where})
         except BaseException as exc:  # noqa: BLE001
-            return {"error": describe_error(exc, files), "where": code_location(getattr(type(model), "zero_grad", None))}
-        models.append({"name": name, "grads": [plain(engine.grad_of(p)) for p in params],
-                       "data_kept": [plain(engine.data_of(p)) == d for p, d in zip(params, before)],
-                       "where": code_location(getattr(type(model), "zero_grad", None))})
+            return {"error": describe_error(exc, files), "where": where}
     return {"models": models}
 
 
@@ -390,8 +392,8 @@ def probe_train(api: dict, probe: dict, files: tuple) -> dict:
     result: dict = {"where": code_location(api["train"])}
     try:
         losses = train(model, [list(x) for x in probe["xs"]], list(probe["ys"]), **kwargs)
-        if not isinstance(losses, (list, tuple)):
-            raise NotANumber(f"train() returned {type(losses).__name__}, not a list of losses")
+        if not isinstance(losses, list | tuple):
+            raise NotANumber(f"train returned {'None' if losses is None else type(losses).__name__}, not a list of losses")
         result["losses"] = [plain(loss) for loss in list(losses)[:1000]]
     except BaseException as exc:  # noqa: BLE001
         result["error"] = describe_error(exc, files)

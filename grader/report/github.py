@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from grader.judge.diagnoses import CATALOGUE
 from grader.report import mermaid, number_text, points, status_text
 from grader.report.sanitize import clean
-from grader.score import GradeResult, PartResult, TestResult
+from grader.score import GradeResult, PartResult, TestResult, headline_first
 
 MAX_ANNOTATIONS = 10
 MARK = {"passed": "✅", "not started": "⏸️", "waiting": "⏳"}
@@ -63,7 +63,7 @@ def failed_parts(result: GradeResult) -> list[tuple[PartResult, TestResult]]:
     for part in result.parts:
         if part.status == "waiting":
             continue
-        first = next((t for t in result.tests if t.part == part.id and t.status != "passed"), None)
+        first = next(iter(headline_first([t for t in result.tests if t.part == part.id and t.status != "passed"])), None)
         if first is not None:
             pairs.append((part, first))
     return pairs

@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from grader.report import output_excerpt, points, status_text
 from grader.report.sanitize import clean
-from grader.score import GradeResult, PartResult, TestResult
+from grader.score import GradeResult, PartResult, TestResult, headline_first
 
 MARK = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "not started": "[yellow]·[/]", "waiting": "[dim]…[/]",
         "missing": "[red]?[/]", "not graded": "[red]-[/]"}
@@ -53,13 +53,13 @@ def render(result: GradeResult, color: bool = False, width: int = 100, show_outp
 
 
 def failing_parts(result: GradeResult) -> list[tuple[PartResult, list[TestResult]]]:
-    """Each failed part (not "not started", not "waiting") with its failing checks: the first carries the
-    smallest case, the rest usually follow from it."""
+    """Each failed part (not "not started", not "waiting") with its failing checks, the headline's first:
+    it names the cause, the rest usually follow from it."""
     found = []
     for part in result.parts:
         if part.status in ("passed", "not started", "waiting", "not graded"):
             continue
-        failures = [t for t in result.tests if t.part == part.id and t.status != "passed"]
+        failures = headline_first([t for t in result.tests if t.part == part.id and t.status != "passed"])
         if failures:
             found.append((part, failures))
     return found
