@@ -67,10 +67,12 @@ def load_problems(load: dict, submission: Submission) -> list[str]:
     for problem in load.get("problems", []) if isinstance(load, dict) else []:
         where = problem.get("where")
         place = ""
-        if isinstance(where, list) and len(where) == 2:
-            file, line = submission.locate(str(where[0]), int(where[1]))
+        if (isinstance(where, list) and len(where) == 2 and isinstance(where[0], str)
+                and isinstance(where[1], int) and not isinstance(where[1], bool)):
+            file, line = submission.locate(where[0], where[1])
             place = f"{file}:{line}: "
-        notes.append(f"{place}{problem.get('type', 'Error')} while loading: {str(problem.get('message', ''))[:200]}")
+        when = "on the results pipe" if problem.get("module") == "the results pipe" else "while loading"
+        notes.append(f"{place}{problem.get('type', 'Error')} {when}: {str(problem.get('message', ''))[:200]}")
     return notes
 
 

@@ -65,11 +65,21 @@ COMPLETE = {"op": complete_op, "graph": complete_graph, "backward": complete_bac
             "zero_grad": complete_zero_grad, "train": complete_train}
 
 
+def known_node(probe: dict, answer: dict) -> bool:
+    """A graph answer that names the node it failed at names one of the probe's nodes."""
+    if "node" not in answer:
+        return True
+    node = answer["node"]
+    return (isinstance(node, int) and not isinstance(node, bool)
+            and 0 <= node < len(probe.get("nodes", ())))
+
+
 def well_formed(probe: dict, answer) -> dict:
     """`answer` if it is an error report or a complete answer to `probe`; otherwise no answer."""
     if not isinstance(answer, dict):
         return INCOMPLETE
     error = answer.get("error")
     if error is not None:
-        return answer if isinstance(error, dict) and isinstance(error.get("kind", ""), str) else INCOMPLETE
+        readable = isinstance(error, dict) and isinstance(error.get("kind", ""), str)
+        return answer if readable and known_node(probe, answer) else INCOMPLETE
     return answer if COMPLETE[probe["kind"]](probe, answer) else INCOMPLETE

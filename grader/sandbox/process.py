@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader.paths import REPO_DIR
+from grader.sandbox.records import MAX_LINE_BYTES, BadRecord, check_record, parse_line
 
 RUNTIME_FILES = {"zygote.py": Path(__file__).with_name("zygote.py"), "child.py": Path(__file__).with_name("child.py"),
                  "runners.py": Path(__file__).resolve().parent.parent / "probes" / "runners.py"}
@@ -49,6 +50,11 @@ class ChildRun:
     load: dict | None = None
     output: str = ""
     timed_out: list[int] = field(default_factory=list)
+    refused: dict[int | None, str] = field(default_factory=dict)  # probe (None: between probes) -> why
+
+    def refuse(self, probe: int | None, reason: str) -> None:
+        """Remember the first malformed record seen while `probe` ran: that probe gets no answer."""
+        self.refused.setdefault(probe, reason)
 
 
 def library_paths() -> list[str]:
@@ -253,12 +259,27 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
             break
         start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run)
         outputs.append(output)
+    charge_refused(run)
     for index in range(len(probes)):
         if index not in run.results:
             run.results[index] = {"error": {"kind": "timeout" if index in run.timed_out else "no_answer",
                                             "type": "Timeout", "message": "", "where": None}}
     run.output = "".join(outputs)[:OUTPUT_EXCERPT]
     return run
+
+
+def charge_refused(run: ChildRun) -> None:
+    """A probe during which the child wrote a malformed record has no answer but that, and the load report
+    names the first such record, so the report says what happened whichever probe it fell in."""
+    for index, reason in run.refused.items():
+        if index is not None:
+            run.results[index] = {"error": {"kind": "crash", "type": "MalformedRecord",
+                                            "message": f"the child wrote {reason}", "where": None}}
+    if run.refused:
+        first = next(iter(run.refused.values()))
+        load = run.load or {"found": [], "problems": []}
+        problem = {"module": "the results pipe", "type": "MalformedRecord", "message": f"the child wrote {first}"}
+        run.load = {**load, "problems": [*load["problems"][:19], problem]}
 
 
 def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run):
@@ -297,8 +318,10 @@ def _write_and_close(fd: int, data: bytes) -> None:
 
 
 def _collect(read_fd, probes, start, limits, deadline, run) -> int:
-    """Read result lines until the child finishes, dies, or overruns a probe; return where to resume."""
-    buffer = b""
+    """Read result lines until the child finishes, dies, or overruns a probe; return where to resume.
+
+    Lines are read with a bound: one longer than MAX_LINE_BYTES is dropped as it arrives, never held."""
+    lines = LineReader(read_fd)
     current = None
     probe_deadline = time.monotonic() + limits.probe_seconds * 3  # the first probe also pays for imports
     while True:
@@ -311,30 +334,55 @@ def _collect(read_fd, probes, start, limits, deadline, run) -> int:
         ready, _, _ = select.select([read_fd], [], [], timeout)
         if not ready:
             continue
-        chunk = os.read(read_fd, 1 << 16)
-        if not chunk:
-            return len(probes) if current is None else current + 1
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            record = _parse(line)
-            if record is None:
+        received, ended = lines.read()
+        for line in received:
+            try:
+                record = check_record(parse_line(line), len(probes), start)
+            except BadRecord as exc:
+                run.refuse(current, str(exc))
                 continue
-            if "load" in record and run.load is None:
-                run.load = record["load"]
-            elif "start" in record:
-                current = int(record["start"])
+            if record.kind == "load":
+                run.load = run.load or record.value
+            elif record.kind == "start":
+                current = record.index
                 probe_deadline = time.monotonic() + limits.probe_seconds
-            elif "i" in record and isinstance(record.get("result"), dict):
-                run.results[int(record["i"])] = record["result"]
+            elif record.kind == "result":
+                run.results[record.index] = record.value
                 current = None
-            elif record.get("done"):
+            else:
                 return len(probes)
+        if ended:
+            return len(probes) if current is None else current + 1
 
 
-def _parse(line: bytes) -> dict | None:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+class LineReader:
+    """Lines from a pipe, none longer than MAX_LINE_BYTES kept: the rest of an over-long line is skipped
+    as it comes, and the line is handed on as its first MAX_LINE_BYTES + 1 bytes (refused by its length)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.partial = bytearray()
+        self.skipping = False
+
+    def read(self) -> tuple[list[bytes], bool]:
+        """The lines completed by one read, and whether the pipe has ended."""
+        chunk = os.read(self.fd, 1 << 16)
+        *complete, tail = chunk.split(b"\n")
+        lines = [line for piece in complete for line in self._take(piece, complete=True)]
+        lines += self._take(tail, complete=False)
+        return [line for line in lines if line], not chunk
+
+    def _take(self, piece: bytes, complete: bool) -> list[bytes]:
+        found = []
+        if not self.skipping:
+            self.partial += piece
+            if len(self.partial) > MAX_LINE_BYTES:
+                found.append(bytes(self.partial[:MAX_LINE_BYTES + 1]))
+                self.partial.clear()
+                self.skipping = True
+        if complete:
+            if not self.skipping:
+                found.append(bytes(self.partial))
+            self.partial.clear()
+            self.skipping = False
+        return found
