@@ -78,6 +78,11 @@ def hidden_dirs() -> list[str]:
     return [str(folder) for folder in (package, *(REPO_DIR / name for name in names)) if folder.is_dir()]
 
 
+# `-I` would imply `-E`, and so ignore PYTHONHASHSEED: the flags it stands for but that one, with an
+# environment the grader writes in full (no PYTHON* variable of its own reaches the server).
+INTERPRETER_FLAGS = ("-s", "-P", "-S")
+SERVER_ENV = {"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}
+
 NAMESPACES = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "--mount-proc")
 # Each grading process's jobs run as a user id of their own (as root), so jobs of different workers
 # cannot read, signal or trace each other, and RLIMIT_NPROC binds.
@@ -138,8 +143,8 @@ class Sandbox:
                      f"sys.argv = ['zygote.py']; exec(open({str(runtime / 'zygote.py')!r}).read(), "
                      "{'__name__': '__main__', '__file__': 'zygote.py'})")
         self.process = subprocess.Popen(
-            [*prefix, sys.executable, "-I", "-S", "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=self.base, env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
+            [*prefix, sys.executable, *INTERPRETER_FLAGS, "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, cwd=self.base, env=SERVER_ENV,
             pass_fds=(theirs.fileno(),), start_new_session=True)
         setup = {"control": theirs.fileno(), "base": str(self.base), "namespace": bool(prefix), "uid": uid,
                  "hide": hidden_dirs(), "reach": reach}

@@ -1,6 +1,6 @@
 """The sandbox server: one warm Python that forks a fresh, confined child for every job.
 
-Started once per grading process by `grader.sandbox.process` (as `python -I -S`, inside PID, network and
+Started once per grading process by `grader.sandbox.process` (as `python -s -P -S` with PYTHONHASHSEED=0, inside PID, network and
 mount namespaces when the grader is root on Linux), it imports the child's code once and then forks, so a
 job costs a fork instead of an interpreter start. It never runs student code itself and never holds the
 model kit: each job's configuration goes straight from the grader to the forked child through a pipe.
