@@ -21,11 +21,12 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from grader.paths import REPO_DIR
-from grader.sandbox.records import MAX_LINE_BYTES, BadRecord, check_record, parse_line
+from grader.sandbox import isolation
+from grader.sandbox.isolation import Isolation
+from grader.sandbox.records import MAX_LINE_BYTES, BadRecord, check_record, parse_line, relocated
 
 RUNTIME_FILES = {"zygote.py": Path(__file__).with_name("zygote.py"), "child.py": Path(__file__).with_name("child.py"),
                  "runners.py": Path(__file__).resolve().parent.parent / "probes" / "runners.py"}
@@ -82,8 +83,6 @@ def hidden_dirs() -> list[str]:
 # environment the grader writes in full (no PYTHON* variable of its own reaches the server).
 INTERPRETER_FLAGS = ("-s", "-P", "-S")
 SERVER_ENV = {"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}
-
-NAMESPACES = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "--mount-proc")
 # Each grading process's jobs run as a user id of their own (as root), so jobs of different workers
 # cannot read, signal or trace each other, and RLIMIT_NPROC binds.
 JOB_UID_BASE = 200_000
@@ -91,18 +90,9 @@ JOB_PROCESSES = 64
 START_SECONDS = 30
 
 
-@lru_cache(maxsize=1)
-def namespace_prefix() -> tuple[str, ...]:
-    """Fresh PID, network and mount namespaces where the grader is root on Linux and `unshare` works:
-    no network, the grader's own folders hidden, a private /tmp, and when the server's namespace ends
-    every process in it ends too. Elsewhere (or if this fails) the server runs without them."""
-    if os.name != "posix" or os.geteuid() != 0 or shutil.which("unshare") is None:
-        return ()
-    try:
-        works = subprocess.run([*NAMESPACES, "true"], capture_output=True, timeout=10, check=False).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    return NAMESPACES if works else ()
+def isolations() -> tuple[Isolation, ...]:
+    """The isolations that work here, best first (see isolation.py); tests replace this to force one."""
+    return isolation.available()
 
 
 def prepare_runtime(folder: Path) -> Path:
@@ -123,30 +113,38 @@ class Sandbox:
     def __init__(self, number: int = 0) -> None:
         self.owner = os.getpid()
         self.known: dict[int, tuple[int, Sequence[dict]]] = {}
+        refused = isolation.refusal() if not isolations() else None
+        if refused:
+            raise SandboxError(refused)
         self.base = Path(tempfile.mkdtemp(prefix="micrograde-sandbox-")).resolve()
         self.base.chmod(0o711)
         runtime = prepare_runtime(self.base)
-        reach = [*library_paths(), str(self.base)]
-        # With namespaces where they work; if the server cannot set them up here, without.
-        for prefix in dict.fromkeys([namespace_prefix(), ()]):
-            if self._start(runtime, prefix, reach, number):
+        reasons = []
+        # The best isolation that starts here; never a weaker one than those that work (see isolation.py).
+        for way in isolations():
+            reason = self._start(runtime, way, number)
+            if reason is None:
+                self.isolation = way
                 return
+            reasons.append(f"{way.mode}: {reason}")
         shutil.rmtree(self.base, ignore_errors=True)
-        raise SandboxError("the sandbox server did not start")
+        raise SandboxError("the sandbox server did not start (" + "; ".join(reasons) + ")")
 
-    def _start(self, runtime: Path, prefix: tuple[str, ...], reach: list[str], number: int) -> bool:
-        root = os.name == "posix" and os.geteuid() == 0
-        # As root, jobs run as a user of their own, if the server can make `reach` passable for it.
-        uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if root else None
+    def _start(self, runtime: Path, way: Isolation, number: int) -> str | None:
+        """Start the server under `way`; None if it is ready, else why not."""
+        # As root, jobs run as a user of their own (the server refuses if it cannot make that work).
+        uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if way.job_user else None
+        reach = [*library_paths(), str(self.base)]
         self.control, theirs = socket.socketpair()
         bootstrap = (f"import sys; sys.path[:] = {[str(runtime), *library_paths()]!r}; "
                      f"sys.argv = ['zygote.py']; exec(open({str(runtime / 'zygote.py')!r}).read(), "
                      "{'__name__': '__main__', '__file__': 'zygote.py'})")
+        prefix = way.prefix(self.base, isolation.runtime_paths(), hidden_dirs())
         self.process = subprocess.Popen(
-            [*prefix, sys.executable, *INTERPRETER_FLAGS, "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=self.base, env=SERVER_ENV,
+            [*prefix, isolation.interpreter(), *INTERPRETER_FLAGS, "-c", bootstrap], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.base, env=SERVER_ENV,
             pass_fds=(theirs.fileno(),), start_new_session=True)
-        setup = {"control": theirs.fileno(), "base": str(self.base), "namespace": bool(prefix), "uid": uid,
+        setup = {"control": theirs.fileno(), "base": str(self.base), "mode": way.mode, "uid": uid,
                  "hide": hidden_dirs(), "reach": reach}
         theirs.close()
         try:
@@ -155,13 +153,13 @@ class Sandbox:
         except BrokenPipeError:
             pass
         ready, _, _ = select.select([self.process.stdout], [], [], START_SECONDS)
-        word, _, granted = (self.process.stdout.readline() if ready else b"").partition(b" ")
+        word, _, said = (self.process.stdout.readline() if ready else b"").partition(b" ")
         if word == b"ready":
-            self.uid = json.loads(granted)
-            return True
+            self.uid = json.loads(said)
+            return None
         self.control.close()
         kill_group(self.process)
-        return False
+        return json.loads(said) if word == b"refused" else "no answer"
 
     def request(self, message: dict, fds: list[int] = ()) -> dict:
         try:
@@ -196,13 +194,14 @@ class Sandbox:
         """Make the staged copy the job user's own (as root), and the way to it passable."""
         if self.uid is None:
             return
-        for folder in [staged, *staged.parents]:
+        for folder in staged.parents:
             if folder == self.base:
                 break
             folder.chmod(0o711)
         for root, dirs, files in os.walk(staged):
             for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
                 os.lchown(name, self.uid, self.uid)
+        staged.chmod(0o700)  # the job user's alone
 
     def alive(self) -> bool:
         return self.owner == os.getpid() and self.process.poll() is None
@@ -265,6 +264,10 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
         start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run)
         outputs.append(output)
     charge_refused(run)
+    note = server.isolation.note()
+    if note:
+        load = run.load or {"found": [], "problems": []}
+        run.load = {**load, "problems": [*load["problems"], {"module": "the sandbox", "note": note}]}
     for index in range(len(probes)):
         if index not in run.results:
             run.results[index] = {"error": {"kind": "timeout" if index in run.timed_out else "no_answer",
@@ -291,7 +294,8 @@ def _one_child(server, staged, kind, probes, key, start, kit_source, limits, dea
     """One forked child from probe `start` on; returns where the next child should resume, and the output."""
     config_read, config_write = os.pipe()
     results_read, results_write = os.pipe()
-    job = {"cwd": str(staged), "uid": server.uid,
+    jail = str(staged.parent) if server.isolation.mode == "chroot" else None
+    job = {"cwd": str(staged), "uid": server.uid, "jail": jail,
            "limits": {"cpu": limits.cpu_seconds, "memory": limits.memory_bytes, "file": limits.file_bytes,
                       "nproc": JOB_PROCESSES if server.uid is not None else None}}
     with tempfile.TemporaryFile() as output:
@@ -304,7 +308,8 @@ def _one_child(server, staged, kind, probes, key, start, kit_source, limits, dea
         try:
             with os.fdopen(config_write, "wb") as pipe:
                 pipe.write(json.dumps(config).encode())
-            next_start = _collect(results_read, probes, start, limits, deadline, run)
+            seen_as = ("/" + staged.name, str(staged)) if jail else None
+            next_start = _collect(results_read, probes, start, limits, deadline, run, seen_as)
         except BrokenPipeError:
             next_start = len(probes)
         finally:
@@ -322,10 +327,11 @@ def _write_and_close(fd: int, data: bytes) -> None:
         pass
 
 
-def _collect(read_fd, probes, start, limits, deadline, run) -> int:
+def _collect(read_fd, probes, start, limits, deadline, run, seen_as=None) -> int:
     """Read result lines until the child finishes, dies, or overruns a probe; return where to resume.
 
-    Lines are read with a bound: one longer than MAX_LINE_BYTES is dropped as it arrives, never held."""
+    Lines are read with a bound: one longer than MAX_LINE_BYTES is dropped as it arrives, never held.
+    `seen_as` is (the staged folder as a chrooted child names it, its real path), to put paths right."""
     lines = LineReader(read_fd)
     current = None
     probe_deadline = time.monotonic() + limits.probe_seconds * 3  # the first probe also pays for imports
@@ -346,6 +352,8 @@ def _collect(read_fd, probes, start, limits, deadline, run) -> int:
             except BadRecord as exc:
                 run.refuse(current, str(exc))
                 continue
+            if seen_as is not None:
+                record = relocated(record, *seen_as)
             if record.kind == "load":
                 run.load = run.load or record.value
             elif record.kind == "start":

@@ -120,6 +120,22 @@ def where(value: object) -> list | None:
     return [path, line]
 
 
+def relocated(record: Record, inside: str, outside: str) -> Record:
+    """`record` with the paths a chrooted child reports (under `inside`) put back under `outside`."""
+    def fix(value: object, key: str = "") -> object:
+        if (key == "where" or key.endswith("_where")) and isinstance(value, list) and value:
+            path = value[0]
+            if isinstance(path, str) and (path == inside or path.startswith(inside + "/")):
+                return [outside + path[len(inside):], *value[1:]]
+            return value
+        if isinstance(value, list):
+            return [fix(item) for item in value]
+        if isinstance(value, dict):
+            return {k: fix(v, k) for k, v in value.items()}
+        return value
+    return Record(record.kind, record.index, fix(record.value) if record.value is not None else None)
+
+
 def bounded_load(value: object) -> dict:
     """The load report: which names were found, and at most MAX_PROBLEMS import problems."""
     if not isinstance(value, dict):
@@ -129,4 +145,5 @@ def bounded_load(value: object) -> dict:
     if not isinstance(found, list) or not isinstance(problems, list):
         raise BadRecord("a load record without its lists of names and problems")
     return {"found": [name for name in NAMES if name in found[:MAX_ITEMS]],
-            "problems": [bounded(p) for p in problems[:MAX_PROBLEMS] if isinstance(p, dict)]}
+            "problems": [{k: v for k, v in bounded(p).items() if k != "note"}  # notes are the grader's to add
+                         for p in problems[:MAX_PROBLEMS] if isinstance(p, dict)]}

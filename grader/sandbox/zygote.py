@@ -115,6 +115,28 @@ def open_the_way(paths):
 
 # ---- jobs ----------------------------------------------------------------------------------------
 
+# ---- chroot mode (root without namespaces): each job locked into the folder of its staged copy ---------
+
+# Modules a submission may import, loaded by the server so that a chrooted child has them without files.
+PRELOAD = ("math", "random", "collections", "itertools", "functools", "operator", "typing", "dataclasses",
+           "copy", "numbers", "statistics", "heapq", "bisect", "enum", "abc", "weakref", "graphlib", "warnings",
+           "time", "string", "re", "fractions", "decimal", "array", "types", "numpy", "numpy.random",
+           "numpy.linalg")
+
+
+def preload():
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001, S110 - a module that is not installed is simply not offered
+            pass
+
+
+def inside(path, jail):
+    """`path` as the chrooted child sees it, for a jail (a folder holding it) or None."""
+    return path if jail is None else "/" + os.path.relpath(path, jail)
+
+
 def confine(job, fds):
     """In the forked child: a session of its own, limits, the job user, the staged folder, output fds."""
     config_fd, results_fd, output_fd = fds
@@ -128,16 +150,21 @@ def confine(job, fds):
                 resource.setrlimit(getattr(resource, name), (value, hard))
             except (ValueError, OSError):  # a limit this system will not lower (RLIMIT_AS on macOS)
                 pass
+    devnull = os.open(os.devnull, os.O_RDONLY)  # before a chroot, which has no /dev
+    jail = job.get("jail")
+    if jail is not None:
+        os.chroot(jail)
     if job["uid"] is not None:
         os.setgroups([])
         os.setgid(job["uid"])
         os.setuid(job["uid"])
-    os.chdir(job["cwd"])
+    if os.getuid() == 0 or os.geteuid() == 0:
+        os._exit(3)  # student code never runs as root
+    os.chdir(inside(job["cwd"], jail))
     os.environ.clear()
-    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": job["cwd"], "PYTHONHASHSEED": "0"})
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": inside(job["cwd"], jail), "PYTHONHASHSEED": "0"})
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
-    devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     for fd in (output_fd, devnull):
         os.close(fd)
@@ -153,6 +180,7 @@ def start_job(job, fds, control):
             with os.fdopen(config_fd, encoding="utf-8") as source:
                 config = json.load(source)
             config["probes"] = PROBES[config.pop("probes_key")]
+            config["staged"] = inside(config["staged"], job.get("jail"))
             config["results_fd"] = results_fd
             # A deep topological sort recurses through Python frames; give it a large stack of its own.
             threading.stack_size(256 * 1024 * 1024)
@@ -247,18 +275,29 @@ def serve(control):
         control.sendall(json.dumps(reply).encode())
 
 
+def refuse(reason):
+    sys.stdout.write(f"refused {json.dumps(reason)}\n")
+    sys.stdout.flush()
+    os._exit(1)
+
+
 def main():
     setup = json.loads(sys.stdin.readline())
     prctl(PR_SET_DUMPABLE, 0)
     prctl(PR_SET_CHILD_SUBREAPER, 1)
-    uid = setup.get("uid")
-    if setup.get("namespace"):
+    uid, mode = setup.get("uid"), setup["mode"]
+    closed = [found[0] for found in map(closed_ancestor, setup["reach"]) if found]
+    if mode == "unshare":
         private_tmp([setup["base"], *setup["reach"]])
         hide(setup["hide"])
         if uid is not None:
             open_the_way(setup["reach"])
-    elif uid is not None and any(closed_ancestor(path) for path in setup["reach"]):
-        uid = None  # without a mount namespace the way cannot be opened: jobs keep the grader's user
+    elif mode == "chroot":
+        preload()
+    elif uid is not None and closed:
+        # Without a mount namespace the way cannot be opened, and jobs never run as root: refuse.
+        refuse(f"the Python installation lies under {closed[0]}, which the job user may not enter; "
+               "install Python where other users can read it, or install bubblewrap")
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.stdout.write(f"ready {json.dumps(uid)}\n")  # the user id jobs run as
     sys.stdout.flush()
