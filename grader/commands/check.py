@@ -9,6 +9,7 @@ from grader.assignment import AssignmentError, load_assignment
 from grader.cli import UsageError
 from grader.commands.limits import add_limit_options, limits_from
 from grader.report import available, render
+from grader.sandbox.process import SandboxError
 
 HELP = "Grade one submission (folder, .zip, .py or .ipynb) and print its report."
 
@@ -43,7 +44,11 @@ def run(args: argparse.Namespace) -> int:
         assignment = load_assignment(args.assignment)
     except AssignmentError as exc:
         raise UsageError(str(exc)) from None
-    result = grade_one(args.path, assignment, limits_from(args))
+    limits = limits_from(args)
+    try:
+        result = grade_one(args.path, assignment, limits)
+    except SandboxError as exc:
+        raise UsageError(str(exc)) from None
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty())
     text = render(result, args.format, color=color)
     if args.output:

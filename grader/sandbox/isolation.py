@@ -79,36 +79,47 @@ def outermost(paths: list[str]) -> list[str]:
     return [p for p in paths if not any(p != q and Path(p).is_relative_to(q) for q in paths)]
 
 
+def allowlist(base: Path, runtime: list[str], hide: list[str]) -> dict:
+    """All that exists in a job's root, in bwrap and unshare modes alike: the system's shared libraries and
+    the Python runtime read-only, the sandbox's folder read-write, /dev/null and /dev/urandom (and, made
+    there, a private /tmp and /proc). `hide`: the grader's own package, where installed inside the runtime."""
+    runtime = outermost(runtime)
+    links = {path: os.readlink(path) for path in SYSTEM_LIBRARIES if os.path.islink(path)}
+    libraries = [path for path in SYSTEM_LIBRARIES if os.path.exists(path) and path not in links]
+    return {"read": [*libraries, *runtime], "write": [str(base)], "devices": list(DEVICES), "links": links,
+            "hide": [folder for folder in hide if any(Path(folder).is_relative_to(path) for path in runtime)]}
+
+
+def folders_on_the_way(allowed: dict) -> list[str]:
+    """The folders to make (passable, not listable) for the allowlist's paths, outermost first."""
+    targets = [*allowed["read"], *allowed["write"], *allowed["devices"], *allowed["links"]]
+    return sorted({str(folder) for path in targets for folder in Path(path).parents} - {"/", "/tmp"},
+                  key=lambda folder: folder.count("/"))
+
+
 def bwrap_command(base: Path, runtime: list[str], hide: list[str]) -> tuple[str, ...]:
     """bubblewrap's arguments for an allowlisted root: nothing but what these options name exists in it.
     The folders on the way to a bound one are made passable but not listable (0711), so that a Python
     installed under /root (closed to other users) is reachable by the job user and nothing else there is."""
-    runtime = outermost(runtime)
+    allowed = allowlist(base, runtime, hide)
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     for capability in SERVER_CAPABILITIES:
         args += ["--cap-add", capability]
     args += ["--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
-    libraries = [path for path in SYSTEM_LIBRARIES if os.path.lexists(path)]
-    targets = [*libraries, *runtime, *DEVICES, str(base)]
-    way = sorted({str(folder) for path in targets for folder in Path(path).parents} - {"/", "/tmp"},
-                 key=lambda folder: folder.count("/"))
-    for folder in way:
+    for folder in folders_on_the_way(allowed):
         args += ["--perms", "0711", "--dir", folder]
-    for path in libraries:
-        if os.path.islink(path):
-            args += ["--symlink", os.readlink(path), path]
-        else:
-            args += ["--ro-bind", path, path]
-    for path in runtime:
+    for link, target in allowed["links"].items():
+        args += ["--symlink", target, link]
+    for path in allowed["read"]:
         args += ["--ro-bind", path, path]
-    for folder in hide:  # the grader's own package, where it is installed inside a bound folder
-        if any(Path(folder).is_relative_to(path) for path in runtime):
-            args += ["--tmpfs", folder, "--remount-ro", folder]
-    for device in DEVICES:
+    for folder in allowed["hide"]:
+        args += ["--tmpfs", folder, "--remount-ro", folder]
+    for device in allowed["devices"]:
         args += ["--dev-bind", device, device]
-    args += ["--bind", str(base), str(base), "--chdir", str(base), "--"]
-    return tuple(args)
+    for path in allowed["write"]:
+        args += ["--bind", path, path]
+    return (*args, "--chdir", str(base), "--")
 
 
 def denied(mechanism: str) -> bool:
@@ -190,7 +201,7 @@ def candidates() -> list[Isolation]:
             why = "; ".join(["root", *missing]) if missing else "root, and bubblewrap works here"
             found.append(Isolation(mode, why, job_user=True))
         missing.append(reason or f"{mode} works")
-    if not found and unsafe_accepted():
+    if not found and unsafe_accepted() and closed_folder() is None:
         accepted = f"the risk accepted ({UNSAFE_ENV} or --unsafe-sandbox)"
         found.append(Isolation("none", "; ".join(["root", *missing, accepted]), job_user=True, unsafe=True))
     return found
@@ -201,9 +212,22 @@ def available() -> tuple[Isolation, ...]:
     return tuple(candidates())
 
 
+def closed_folder() -> str | None:
+    """The first folder on the way to the Python runtime that other users may not enter, if any: without
+    namespaces or chroot, a job user could not start there."""
+    for path in [interpreter(), *runtime_paths()]:
+        for folder in reversed(Path(path).parents):
+            if folder != Path("/") and not os.stat(folder).st_mode & 0o001:
+                return str(folder)
+    return None
+
+
 def refusal() -> str | None:
     """The one line to refuse grading with, when nothing here can keep student code from root's files."""
     if available():
         return None
+    if unsafe_accepted():
+        return (f"refusing to run student code as root: without a sandbox it would run as a user of its own, "
+                f"who may not enter {closed_folder()}, where Python is installed; " + SAFE_WAYS)
     return ("refusing to run student code as root without a sandbox: " + SAFE_WAYS +
             "; or pass --unsafe-sandbox to accept that it may read every file readable by any user")

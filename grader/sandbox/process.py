@@ -144,8 +144,9 @@ class Sandbox:
             [*prefix, isolation.interpreter(), *INTERPRETER_FLAGS, "-c", bootstrap], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.base, env=SERVER_ENV,
             pass_fds=(theirs.fileno(),), start_new_session=True)
-        setup = {"control": theirs.fileno(), "base": str(self.base), "mode": way.mode, "uid": uid,
-                 "hide": hidden_dirs(), "reach": reach}
+        allowed = isolation.allowlist(self.base, isolation.runtime_paths(), hidden_dirs())
+        setup = {"control": theirs.fileno(), "base": str(self.base), "mode": way.mode, "uid": uid, "reach": reach,
+                 "allow": allowed, "way": isolation.folders_on_the_way(allowed)}
         theirs.close()
         try:
             self.process.stdin.write((json.dumps(setup) + "\n").encode())

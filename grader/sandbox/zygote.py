@@ -27,7 +27,7 @@ import threading
 import child
 
 PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 36, 4
-MS_RDONLY, MS_BIND, MS_REC = 1, 4096, 16384
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 PROBES = {}  # probe lists by key, sent once and inherited by every child
 LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
@@ -51,39 +51,6 @@ def mount(source, target, fstype=None, flags=0, data=None):
 
 # ---- the namespace's file system (root, in a fresh mount namespace only) ----------------------------
 
-def private_tmp(keep):
-    """Fresh /tmp, /var/tmp and /dev/shm, so nothing a child writes there outlives the server. The paths
-    in `keep` that lie in them (the grader's working folder, where submissions are staged, and a Python
-    environment installed under /tmp) are bound back at their own paths."""
-    for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
-        if not os.path.isdir(scratch):
-            continue
-        inside = [p for p in keep if p.startswith(scratch + os.sep) and os.path.exists(p)]
-        inside = [p for p in inside if not any(p.startswith(q + os.sep) for q in inside)]  # outermost only
-        fds = {path: os.open(path, os.O_PATH) for path in inside}
-        mount("none", scratch, "tmpfs", 0, "size=256m,mode=1777")
-        for path, fd in fds.items():
-            bind_back(fd, path)
-
-
-def bind_back(fd, path):
-    """Bind the folder or file open as `fd` (from before a mount covered it) at `path` again."""
-    if os.path.isdir(f"/proc/self/fd/{fd}"):
-        os.makedirs(path, exist_ok=True)
-    else:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        open(path, "w").close()
-    mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-    os.close(fd)
-
-
-def hide(folders):
-    """Empty read-only folders over the grader's own (reference, tests, grader...)."""
-    for folder in folders:
-        if os.path.isdir(folder):
-            mount("none", folder, "tmpfs", MS_RDONLY, "size=4k")
-
-
 def closed_ancestor(path):
     """The first folder on the way to `path` that other users may not enter, or None."""
     parts = os.path.abspath(path).split(os.sep)[1:]
@@ -94,23 +61,40 @@ def closed_ancestor(path):
     return None
 
 
-def open_the_way(paths):
-    """Make every path in `paths` reachable by the unprivileged job user, without changing the host: a
-    closed folder on the way (say /root, holding the Python installation) is covered by an open, empty
-    one, into which just the needed entries are bound back."""
-    for _ in range(32):
-        blocked = {}
-        for path in paths:
-            found = closed_ancestor(path)
-            if found:
-                blocked.setdefault(found[0], set()).add(found[1])
-        if not blocked:
-            return
-        for folder, entries in blocked.items():
-            fds = {name: os.open(os.path.join(folder, name), os.O_PATH) for name in entries}
-            mount("none", folder, "tmpfs", 0, "size=1m,mode=755")
-            for name, fd in fds.items():
-                bind_back(fd, os.path.join(folder, name))
+def allowlisted_root(allowed, way, base):
+    """Build a root holding only the allowlist (see isolation.allowlist) and chroot into it, the way
+    bubblewrap does: libraries and runtime read-only, the sandbox folder read-write, two devices, a fresh
+    /tmp and /proc, and the folders on the way passable but not listable. Nothing else of the machine is
+    in it. The sources are opened before /tmp is covered, since the sandbox folder usually lies in it."""
+    sources = [*allowed["read"], *allowed["write"], *allowed["devices"]]
+    fds = {path: os.open(path, os.O_PATH) for path in sources if os.path.exists(path)}
+    mount("none", "/tmp", "tmpfs", 0, "size=1m,mode=700")
+    root = "/tmp/root"
+    os.mkdir(root)
+    mount("none", root, "tmpfs", 0, "size=64m,mode=755")
+    os.makedirs(root + "/tmp")
+    mount("none", root + "/tmp", "tmpfs", 0, "size=256m,mode=1777")
+    for folder in way:
+        os.makedirs(root + folder, exist_ok=True)
+        os.chmod(root + folder, 0o711)
+    for link, target in allowed["links"].items():
+        os.symlink(target, root + link)
+    for path, fd in fds.items():
+        target = root + path
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(target, exist_ok=True)
+        else:
+            open(target, "w").close()
+        mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+        if path in allowed["read"]:
+            mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+        os.close(fd)
+    for folder in allowed["hide"]:
+        mount("none", root + folder, "tmpfs", MS_RDONLY, "size=4k")
+    os.makedirs(root + "/proc", exist_ok=True)
+    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.chroot(root)
+    os.chdir(base)
 
 
 # ---- jobs ----------------------------------------------------------------------------------------
@@ -288,10 +272,7 @@ def main():
     uid, mode = setup.get("uid"), setup["mode"]
     closed = [found[0] for found in map(closed_ancestor, setup["reach"]) if found]
     if mode == "unshare":
-        private_tmp([setup["base"], *setup["reach"]])
-        hide(setup["hide"])
-        if uid is not None:
-            open_the_way(setup["reach"])
+        allowlisted_root(setup["allow"], setup["way"], setup["base"])
     elif mode == "chroot":
         preload()
     elif uid is not None and closed:
