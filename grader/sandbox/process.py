@@ -25,6 +25,7 @@ from pathlib import Path
 
 from grader.paths import REPO_DIR
 from grader.sandbox import isolation
+from grader.sandbox.cleanup import chown_tree, prune, remove_tree
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.records import MAX_LINE_BYTES, BadRecord, check_record, parse_line, relocated
 
@@ -113,6 +114,7 @@ class Sandbox:
     def __init__(self, number: int = 0) -> None:
         self.owner = os.getpid()
         self.known: dict[int, tuple[int, Sequence[dict]]] = {}
+        self.handed: set[Path] = set()
         refused = isolation.refusal() if not isolations() else None
         if refused:
             raise SandboxError(refused)
@@ -127,7 +129,7 @@ class Sandbox:
                 self.isolation = way
                 return
             reasons.append(f"{way.mode}: {reason}")
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
         raise SandboxError("the sandbox server did not start (" + "; ".join(reasons) + ")")
 
     def _start(self, runtime: Path, way: Isolation, number: int) -> str | None:
@@ -192,17 +194,16 @@ class Sandbox:
         return Path(tempfile.mkdtemp(dir=self.base, prefix="job-"))
 
     def hand_over(self, staged: Path) -> None:
-        """Make the staged copy the job user's own (as root), and the way to it passable."""
-        if self.uid is None:
+        """Make the staged copy the job user's own (as root), once, and the way to it passable."""
+        if self.uid is None or staged in self.handed:
             return
         for folder in staged.parents:
             if folder == self.base:
                 break
             folder.chmod(0o711)
-        for root, dirs, files in os.walk(staged):
-            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-                os.lchown(name, self.uid, self.uid)
+        chown_tree(staged, self.uid)
         staged.chmod(0o700)  # the job user's alone
+        self.handed.add(staged)
 
     def alive(self) -> bool:
         return self.owner == os.getpid() and self.process.poll() is None
@@ -213,7 +214,7 @@ class Sandbox:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             kill_group(self.process)
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
 
 
 _local = threading.local()  # one server per thread: a server runs one job at a time
@@ -274,6 +275,7 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
             run.results[index] = {"error": {"kind": "timeout" if index in run.timed_out else "no_answer",
                                             "type": "Timeout", "message": "", "where": None}}
     run.output = "".join(outputs)[:OUTPUT_EXCERPT]
+    prune(staged)  # folders the job nested deeper than any the loader makes
     return run
 
 
