@@ -62,10 +62,11 @@ class Isolation:
 
 
 def runtime_paths() -> list[str]:
-    """What the server's Python needs to read: its installation, and the library folders the child imports
-    from (the standard library, and site-packages for students who use numpy)."""
+    """What the server's Python needs to read: the interpreter, its installation's lib folder (libpython),
+    and the library folders the child imports from (the standard library, and site-packages for students
+    who use numpy). Not the whole installation prefix, which for a system Python is all of /usr."""
     names = ("stdlib", "platstdlib", "purelib", "platlib")
-    paths = [sys.base_prefix, *(sysconfig.get_paths()[name] for name in names)]
+    paths = [interpreter(), os.path.join(sys.base_prefix, "lib"), *(sysconfig.get_paths()[name] for name in names)]
     return [p for p in dict.fromkeys(os.path.realpath(p) for p in paths) if os.path.exists(p)]
 
 
@@ -83,9 +84,9 @@ def allowlist(base: Path, runtime: list[str], hide: list[str]) -> dict:
     """All that exists in a job's root, in bwrap and unshare modes alike: the system's shared libraries and
     the Python runtime read-only, the sandbox's folder read-write, /dev/null and /dev/urandom (and, made
     there, a private /tmp and /proc). `hide`: the grader's own package, where installed inside the runtime."""
-    runtime = outermost(runtime)
     links = {path: os.readlink(path) for path in SYSTEM_LIBRARIES if os.path.islink(path)}
     libraries = [path for path in SYSTEM_LIBRARIES if os.path.exists(path) and path not in links]
+    runtime = [path for path in outermost(runtime) if not any(Path(path).is_relative_to(lib) for lib in libraries)]
     return {"read": [*libraries, *runtime], "write": [str(base)], "devices": list(DEVICES), "links": links,
             "hide": [folder for folder in hide if any(Path(folder).is_relative_to(path) for path in runtime)]}
 
