@@ -1,7 +1,8 @@
 """The sandbox server: one warm Python that forks a fresh, confined child for every job.
 
-Started once per grading process by `grader.sandbox.process` (as `python -s -P -S` with PYTHONHASHSEED=0, inside PID, network and
-mount namespaces when the grader is root on Linux), it imports the child's code once and then forks, so a
+Started once per grading process by `grader.sandbox.process` (as `python -s -P -S` with PYTHONHASHSEED=0,
+in the isolation `grader.sandbox.isolation` chose: bubblewrap's allowlisted root, the same root built here
+in an `unshare` namespace, or a chroot per job), it imports the child's code once and then forks, so a
 job costs a fork instead of an interpreter start. It never runs student code itself and never holds the
 model kit: each job's configuration goes straight from the grader to the forked child through a pipe.
 

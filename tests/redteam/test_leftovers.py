@@ -95,8 +95,8 @@ def test_a_zip_entry_nested_1500_folders_deep_is_refused_in_one_line(tmp_path, f
     run = check(archive, fresh_tmpdir)
     assert run.returncode == 2, run.stdout[-2000:] + run.stderr[-2000:]
     report = json.loads(run.stdout)
-    assert (report["status"], report["error"]) == ("error", "deep.zip holds a file 1500 folders deep; zip only the "
-                                                            "micrograd folder")
+    said = "deep.zip holds a file 1500 folders deep; zip only the micrograd folder"
+    assert (report["status"], report["error"]) == ("error", said)
     assert "Traceback" not in run.stderr
     assert list(fresh_tmpdir.iterdir()) == []
 
