@@ -219,3 +219,37 @@ def test_the_job_user_can_start_only_a_bounded_number_of_processes(tmp_path):
     probed = probe_submission(submission(tmp_path, storm))
     counts = [int(line.split()[1]) for line in probed.output.splitlines() if line.startswith("started ")]
     assert counts and max(counts) < process.JOB_PROCESSES
+
+
+def explain(*args: str, deny: str = "") -> subprocess.CompletedProcess:
+    env = {**os.environ, isolation.DENY_ENV: deny}
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=REPO_DIR, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+@pytest.mark.parametrize("deny", ["", "bwrap", "bwrap,unshare"])
+def test_the_sandbox_command_says_which_isolation_is_in_force_and_why(deny):
+    expected = {"": ("bwrap", "unshare", "chroot"), "bwrap": ("unshare", "chroot"), "bwrap,unshare": ("chroot",)}[deny]
+    offered = [mode for mode in expected if mode in MODES] if AS_ROOT else ["none"]
+    if not offered:
+        pytest.skip(f"none of {', '.join(expected)} works here")
+    for args in (("sandbox",), ("check", "--explain-sandbox")):
+        run = explain(*args, deny=deny)
+        assert run.returncode == 0, run.stderr
+        lines = run.stdout.splitlines()
+        assert lines[0].startswith(f"isolation: {offered[0]} (")
+        if AS_ROOT:
+            assert lines[1].startswith("job user: uid ") and lines[1].endswith(" (its own; never root)")
+            assert int(lines[1].split()[3]) >= process.JOB_UID_BASE
+        else:
+            assert lines[1] == "job user: the grader's own user"
+        assert lines[2].startswith("a job sees: ")
+        if deny:
+            assert f"turned off ({isolation.DENY_ENV})" in lines[0]
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="only root is refused")
+def test_the_sandbox_command_says_when_grading_would_be_refused():
+    run = explain("sandbox", deny="bwrap,unshare,chroot")
+    assert run.returncode == 0
+    assert run.stdout.startswith("isolation: none; grading would be refused:\n  refusing to run student code as root")
