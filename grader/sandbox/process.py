@@ -3,6 +3,7 @@
 The child streams `{"start": i}` before each probe, so a probe that hangs is known by number: the
 child's whole process group is killed, that probe is recorded as timed out, and a fresh child resumes
 with the next probe. Whatever happens, every probe of the plan gets a result, and no process is left.
+What the child writes is checked as the untrusted data it is (see records.py) before anything is kept.
 """
 from __future__ import annotations
 
@@ -71,9 +72,9 @@ def library_paths() -> list[str]:
 
 
 def hidden_dirs() -> list[str]:
-    """Mounted over in the server's mount namespace, so they cannot even be read: the grader package and,
-    in a checkout of the project, its reference, tests, examples and assignments. (Installed, the package
-    sits in site-packages, whose other folders students' code may need.)"""
+    """The grader package and, in a checkout of the project, its reference, tests, examples and assignments:
+    never in a job's root. Only the package can lie inside a folder the root holds (site-packages, where
+    it is installed), and there it is covered by an empty read-only folder."""
     package = Path(__file__).resolve().parent.parent
     checkout = (REPO_DIR / "pyproject.toml").is_file() and (REPO_DIR / "reference").is_dir()
     names = ("reference", "tests", "examples", "assignments") if checkout else ()

@@ -98,8 +98,6 @@ def allowlisted_root(allowed, way, base):
     os.chdir(base)
 
 
-# ---- jobs ----------------------------------------------------------------------------------------
-
 # ---- chroot mode (root without namespaces): each job locked into the folder of its staged copy ---------
 
 # Modules a submission may import, loaded by the server so that a chrooted child has them without files.
@@ -121,6 +119,8 @@ def inside(path, jail):
     """`path` as the chrooted child sees it, for a jail (a folder holding it) or None."""
     return path if jail is None else "/" + os.path.relpath(path, jail)
 
+
+# ---- jobs ----------------------------------------------------------------------------------------
 
 def confine(job, fds):
     """In the forked child: a session of its own, limits, the job user, the staged folder, output fds."""
