@@ -131,8 +131,12 @@ def load_problems(load: dict, submission: Submission) -> list[str]:
     """Import failures, each once, as notes naming the student's file and line."""
     notes = []
     for problem in _problems(load):
+        if problem.get("module") == "the sandbox" and isinstance(problem.get("note"), str):
+            notes.append(problem["note"])
+            continue
         place = _place(problem, submission)
-        note = f"{place + ': ' if place else ''}{problem.get('type', 'Error')} while loading: " \
+        when = "on the results pipe" if problem.get("module") == "the results pipe" else "while loading"
+        note = f"{place + ': ' if place else ''}{problem.get('type', 'Error')} {when}: " \
                f"{str(problem.get('message', ''))[:200]}"
         if note not in notes:
             notes.append(note)
@@ -156,8 +160,9 @@ def _problems(load: dict) -> list[dict]:
 
 def _place(problem: dict, submission: Submission) -> str:
     where = problem.get("where")
-    if isinstance(where, list) and len(where) == 2 and isinstance(where[1], int):
-        file, line = submission.locate(str(where[0]), where[1])
+    if (isinstance(where, list) and len(where) == 2 and isinstance(where[0], str)
+            and isinstance(where[1], int) and not isinstance(where[1], bool)):
+        file, line = submission.locate(where[0], where[1])
         return f"{file}:{line}"
     return ""
 

@@ -11,6 +11,7 @@ from grader.assignment import Assignment, AssignmentError, load_assignment
 from grader.cli import UsageError
 from grader.commands.limits import add_limit_options, limits_from
 from grader.report import available, points, render, status_text
+from grader.sandbox.process import SandboxError
 from grader.score import GradeResult
 
 HELP = "Grade one submission (folder, .zip, .py or .ipynb) and print its report."
@@ -19,7 +20,8 @@ WATCHED_SUFFIXES = (".py", ".ipynb", ".zip")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", type=Path, help="the submission: a folder holding micrograd/, a .zip, a .py or an .ipynb")
+    parser.add_argument("path", type=Path, nargs="?",
+                        help="the submission: a folder holding micrograd/, a .zip, a .py or an .ipynb")
     parser.add_argument("--format", default="text", choices=available(), help="report format (default: text)")
     parser.add_argument("--part", action="append", metavar="TASK",
                         help="check only this task (repeatable), e.g. --part tanh --part relu")
@@ -28,10 +30,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text reports")
     parser.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)  # ends --watch, for tests
+    parser.add_argument("--explain-sandbox", action="store_true",
+                        help="say which isolation student code would run in here, and why; then exit")
     add_limit_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.explain_sandbox:
+        from grader.commands.limits import accept_unsafe_sandbox
+        from grader.commands.sandbox import explain
+
+        accept_unsafe_sandbox(args)
+        print(explain(), end="")
+        return 0
+    if args.path is None:
+        raise UsageError("give the submission to check (a folder, .zip, .py or .ipynb)")
     if not args.path.exists():
         raise UsageError(f"{args.path} does not exist")
     try:
@@ -57,7 +70,10 @@ def selected_parts(names: list[str] | None, assignment: Assignment) -> list[str]
 def grade(args: argparse.Namespace, assignment: Assignment, parts: list[str] | None) -> GradeResult:
     from grader.pipeline import grade_one
 
-    return grade_one(args.path, assignment, limits_from(args), parts=parts)
+    try:
+        return grade_one(args.path, assignment, limits_from(args), parts=parts)
+    except SandboxError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def show(result: GradeResult, args: argparse.Namespace, before: GradeResult | None = None) -> int:
