@@ -115,10 +115,10 @@ def read_part(raw: object, path: Path) -> Part:
     return Part(raw["id"], str(raw.get("title", raw["id"])), float(points))
 
 
-def checks_of(part_id: str, checks_dir: Path = CHECKS_DIR) -> tuple[str, ...]:
+def checks_of(part_id: str, checks_dir: Path | None = None) -> tuple[str, ...]:
     """The names of the checks that grade a part: the op checks for an op, else its own file's."""
     file = OP_CHECKS if is_op(part_id) else f"test_{part_id}.py"
-    return check_names(checks_dir).get(file, ())
+    return check_names(checks_dir or CHECKS_DIR).get(file, ())
 
 
 def hidden_checks(names: object, path: Path, checks_dir: Path = CHECKS_DIR) -> tuple[str, ...]:

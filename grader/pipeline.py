@@ -37,8 +37,10 @@ class Probed:
 
 
 def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None,
-                     assignment: Assignment | None = None, parts: Sequence[str] | None = None) -> Probed:
-    """Load and probe one submission in a private temporary folder, removed afterwards. With `parts`, only
+                     assignment: Assignment | None = None, parts: Sequence[str] | None = None,
+                     public_inputs: bool = False) -> Probed:
+    """Load and probe one submission in a private temporary folder, removed afterwards, with the inputs of
+    `plan_for` (or, with `public_inputs`, the public plan students check with). With `parts`, only
     the probes those parts' checks read are asked (every op's own cases, for the blame of ops built on
     others, and the graphs and other probes of those parts)."""
     name = name or Path(path).name or Path(path).resolve().name
@@ -54,7 +56,7 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
         sources = read_sources(submission.staged, submission.staged_key)
         # The judge always sees the whole plan: a probe not asked has no answer, which only the checks of
         # parts left out read.
-        plan = plan_for(assignment, name, submission)
+        plan = grading_plan(assignment, None) if public_inputs else plan_for(assignment, name, submission)
         results: dict[str, dict] = {}
         output, load = "", {}
         for stage, kit in (("engine", None), ("train", kit_source())):

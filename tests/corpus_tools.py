@@ -31,8 +31,7 @@ PART_IDS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div", "ba
 OP_PARTS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div")
 OP_DIAGNOSES = (
     "not_started", "missing", "crash", "returns_none", "backward_not_callable", "no_plain_number",
-    "not_connected", "wrong_forward", "swapped_operands", "no_gradient", "overwrite", "chain_rule_dropped",
-    "wrong_derivative",
+    "not_connected", "wrong_forward", "no_gradient", "overwrite", "chain_rule_dropped", "wrong_derivative",
 )
 # Codes named from the numbers, for the ops whose closures or reflected forms can show them.
 NAMED_FROM_NUMBERS = {**{part: ("swapped_factor", "wrong_node") for part in ("add", "mul", "pow", "exp", "tanh", "relu")},
@@ -364,6 +363,16 @@ def _diamond(V):
     return _grads(f, a, b)
 
 
+def _skip(V):
+    # c feeds the output directly and through two more nodes: reached early by a breadth-first walk.
+    a, b = V(0.9), V(-0.4)
+    c = a * b
+    d = c * 1.7
+    e = d * -0.8
+    out = c * 0.6 + e * -1.4
+    return _grads(out, a, b)
+
+
 def _zero_grad(api):
     model = _fixed_mlp(api)
     params = model.parameters()
@@ -414,6 +423,7 @@ def _engine_probes():
         "-a": _unary(lambda a: -a, 1.5),
         "shared intermediate": _shared_intermediate,
         "diamond": _diamond,
+        "skip": _skip,
     }
     points = {"exp": (0.8, -0.6), "tanh": (0.8, -0.6), "relu": (1.3, -0.7), "pow3": (1.2, -0.9), "pow_half": (1.6,)}
     for name, op in ops.items():

@@ -27,8 +27,8 @@ EXAMPLES_DIR = ct.REPO_DIR / "examples"
 
 # Each probe of corpus_tools.run_probes exercises some parts; a mutant must go wrong on a probe of its own part.
 PART_PROBES = {
-    "add": ("neuron", "a+a", "a+b", "((a+b)*c)+a", "(a*b)*(a+b)", "a+2.0", "2.0+a"),
-    "mul": ("neuron", "a*a", "a*b", "((a*b)*c)+a", "(a*b)*(a+b)", "a*2", "2*a"),
+    "add": ("neuron", "a+a", "a+b", "((a+b)*c)+a", "(a*b)*(a+b)", "a+2.0", "2.0+a", "skip"),
+    "mul": ("neuron", "a*a", "a*b", "((a*b)*c)+a", "(a*b)*(a+b)", "a*2", "2*a", "skip"),
     "pow": ("pow3(", "pow_half("),
     "exp": ("exp(",),
     "tanh": ("tanh(", "neuron"),
@@ -36,7 +36,7 @@ PART_PROBES = {
     "neg": ("-a",),
     "sub": ("a-b", "(a-b)*a", "1-a", "a-1"),
     "div": ("a/b", "(a/b)*a", "2/a", "a/2"),
-    "backward": ("neuron", "a+a", "a*a", "(a*b)*(a+b)", "shared intermediate", "diamond"),
+    "backward": ("neuron", "a+a", "a*a", "(a*b)*(a+b)", "shared intermediate", "diamond", "skip"),
     "zero_grad": ("zero_grad",),
     "train": ("train(",),
 }

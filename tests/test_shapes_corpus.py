@@ -35,9 +35,11 @@ REQUIRED_CHILDREN = {"_children", "_parents", "_creator", "came_from", "prev", "
 REQUIRED_CONTAINERS = {"set", "list", "tuple", "frozenset"}
 REQUIRED_MUTANTS = {
     ("add", "overwrite"): 2, ("mul", "overwrite"): 2,
-    ("tanh", "wrong_derivative"): 2, ("exp", "wrong_derivative"): 2, ("pow", "wrong_derivative"): 2,
-    ("mul", "wrong_derivative"): 1, ("backward", "wrong_gradient"): 1,
-    ("sub", "wrong_forward"): 2, ("div", "wrong_forward"): 2,
+    # A derivative that uses the input where the output belongs (tanh, exp), or the wrong input (mul), is
+    # a swapped factor; the missing k of pow is a wrong derivative.
+    ("tanh", "swapped_factor"): 2, ("exp", "swapped_factor"): 2, ("pow", "wrong_derivative"): 2,
+    ("mul", "swapped_factor"): 1, ("backward", "wrong_gradient"): 1,
+    ("sub", "swapped_operands"): 2, ("div", "wrong_forward"): 2,
     ("zero_grad", "misses_parameters"): 2,
 }
 REQUIRED_NOT_CONNECTED = 2  # detached ops, over several parts
@@ -88,8 +90,10 @@ def _shows_wrong_training(failing: list[dict]) -> bool:
 EVIDENCE = {
     "overwrite": _shows_overwrite,
     "wrong_derivative": _shows_wrong_derivative,
+    "swapped_factor": _shows_wrong_derivative,
     "not_connected": _shows_not_connected,
     "wrong_forward": _shows_wrong_forward,
+    "swapped_operands": _shows_wrong_forward,
     "wrong_gradient": _shows_wrong_gradient,
     "not_seeded": _shows_not_seeded,
     "misses_parameters": _shows_misses_parameters,

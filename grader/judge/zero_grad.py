@@ -17,9 +17,13 @@ def zero_grad_cases(ev: Evidence, part: str = "zero_grad") -> list[Case]:
 
 
 def models_of(case: Case) -> list[dict]:
-    """What the case reset: one record per model, as {name, grads, data_kept, where}."""
+    """What the case reset: one record per model, as {name, grads, data_kept, where}; a parameter's value
+    is kept when it is still the value the probe gave it."""
     if case.probe["kind"] == "zero_grad_nn":
-        return case.student.get("models") or []
+        values = case.probe["values"]
+        return [{**model, "data_kept": [close(d, values[i % len(values)], **REFERENCE)
+                                        for i, d in enumerate(model["data"])]}
+                for model in case.student.get("models") or []]
     want = [d for d, _ in case.probe["params"]]
     data = case.student.get("data") or []
     return [{"name": "a Module subclass", "grads": case.student.get("grads") or [],

@@ -341,12 +341,13 @@ def zero_grad_probes(inputs: Inputs) -> list[dict]:
     rng = inputs.rng
     params = [[round(rng.uniform(-1, 1), 4), round(rng.uniform(0.5, 3), 4) * rng.choice((1, -1))] for _ in range(9)]
     seeds = [round(rng.uniform(0.5, 3), 4) * rng.choice((1, -1)) for _ in range(3)]
+    values = [round(rng.uniform(-1, 1), 4) for _ in range(40)]
     return [
         {"id": "zero_grad/module", "kind": "zero_grad", "part": "zero_grad", "stage": "engine",
          "label": "zero_grad() on a Module subclass of 9 parameters holding gradients", "params": params},
         {"id": "zero_grad/own-classes", "kind": "zero_grad_nn", "part": "zero_grad", "stage": "engine",
          "label": "zero_grad() on your own MLP(3, [4, 1]), Layer(3, 2) and Neuron(3), every parameter holding "
-                  "a gradient", "nin": 3, "nouts": [4, 1], "grads": seeds},
+                  "a gradient", "nin": 3, "nouts": [4, 1], "grads": seeds, "values": values},
     ]
 
 

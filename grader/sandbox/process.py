@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.paths import REPO_DIR
+from grader.protocol import MAX_LINE_BYTES, BadRecord, check_record, parse_line, relocated
 from grader.sandbox import isolation
 from grader.sandbox.cleanup import chown_tree, prune, remove_tree
 from grader.sandbox.isolation import Isolation
-from grader.sandbox.records import MAX_LINE_BYTES, BadRecord, check_record, parse_line, relocated
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 RUNTIME_FILES = {"zygote.py": Path(__file__).with_name("zygote.py"), "child.py": Path(__file__).with_name("child.py"),

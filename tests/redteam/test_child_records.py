@@ -13,18 +13,18 @@ import sys
 import pytest
 from redteam.build import REPO_DIR, build_hostile, load_hostiles
 
-from grader.sandbox.process import ChildRun, LineReader, charge_refused
-from grader.sandbox.records import (
+from grader.protocol import (
     MAX_DEPTH,
     MAX_ITEMS,
+    MAX_KEPT_TEXT,
     MAX_LINE_BYTES,
-    MAX_TEXT,
     BadRecord,
     bounded,
     check_record,
     nesting_depth,
     parse_line,
 )
+from grader.sandbox.process import ChildRun, LineReader, charge_refused
 
 DEEP = b"[" * 99000 + b"]" * 99000
 PIPE_RECORDS = [h for h in load_hostiles() if h.form == "pipe-records"]
@@ -42,7 +42,7 @@ def test_nesting_is_counted_outside_strings_only():
 
 @pytest.mark.parametrize("line", [DEEP, b"[" * 60000 + b"]" * 60000, b"[" * 60000, b'{"a": ' + b"{" * 50000])
 def test_a_deep_or_long_line_never_reaches_the_parser(line, monkeypatch):
-    from grader.sandbox import records
+    from grader import protocol as records
 
     monkeypatch.setattr(records.json, "loads", lambda _: pytest.fail("json.loads was called"))
     with pytest.raises(BadRecord):
@@ -52,7 +52,7 @@ def test_a_deep_or_long_line_never_reaches_the_parser(line, monkeypatch):
 def test_the_deep_line_is_refused_with_the_recursion_limit_the_grader_sets():
     """With the limit raised to 100 000, json.loads on this line would overflow the C stack and end the process."""
     script = ("from grader.probes.runners import raise_recursion_limit\n"
-              "from grader.sandbox.records import BadRecord, parse_line\n"
+              "from grader.protocol import BadRecord, parse_line\n"
               "raise_recursion_limit()\n"
               "for line in (b'[' * 99000 + b']' * 99000, b'[' * 60000 + b']' * 60000):\n"
               "    try:\n        parse_line(line)\n    except BadRecord as exc:\n        print(exc)\n")
@@ -83,19 +83,19 @@ def test_honest_records_pass():
     assert check_record({"i": 69, "result": {"data": 1.5}}, 70, 3).value == {"data": 1.5}
     assert check_record({"done": True}, 70, 3).kind == "done"
     load = check_record({"load": {"found": ["Value", "MLP", "Hack"], "problems": [{"type": "E"}, 3]}}, 70, 0)
-    assert load.value == {"found": ["Value", "MLP"], "problems": [{"type": "E"}]}
+    assert load.value == {"found": ["Value", "MLP"], "problems": [{"type": "E"}], "shape": {}, "ambiguous": []}
 
 
 def test_kept_values_are_bounded():
     kept = bounded({"message": "m" * 10**6, "events": ["e"] * (MAX_ITEMS * 3), "x" * 10**4: 1,
                     "error": {"where": ["/a" * 200_000, 1]}, "method_where": ["f.py", "7"],
                     "backward_where": ["/s/engine.py", 12]})
-    assert len(kept["message"]) == MAX_TEXT
+    assert len(kept["message"]) == MAX_KEPT_TEXT
     assert len(kept["events"]) == MAX_ITEMS
-    assert max(map(len, kept)) == MAX_TEXT
+    assert max(map(len, kept)) == MAX_KEPT_TEXT
     assert kept["error"]["where"] is None and kept["method_where"] is None
     assert kept["backward_where"] == ["/s/engine.py", 12]
-    assert len(json.dumps(bounded({f"k{i}": "v" * 10**5 for i in range(1000)}))) < 64 * (MAX_TEXT + 20)
+    assert len(json.dumps(bounded({f"k{i}": "v" * 10**5 for i in range(1000)}))) < 64 * (MAX_KEPT_TEXT + 20)
 
 
 def test_an_over_long_line_is_skipped_as_it_arrives():
