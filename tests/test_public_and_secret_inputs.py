@@ -11,8 +11,8 @@ import corpus_tools
 import pytest
 
 from grader.assignment import load_assignment
-from grader.pipeline import judge, plan_for, probe_submission
 from grader.load import load_submission
+from grader.pipeline import judge, plan_for, probe_submission
 from grader.reference import grading_plan
 
 
