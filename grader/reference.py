@@ -11,6 +11,7 @@ never costs the loop's points) and used here to build models for the judge.
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 import operator
@@ -132,9 +133,8 @@ _answers: dict[str, dict[str, dict]] = {}
 
 
 def reference_results(plan: Plan) -> dict[str, dict]:
-    """The reference's answers to `plan`, by probe id; a train probe's answer also holds `loops`, the
-    reference's loop with one change (see `known_loops`). Computed once per plan (or read from the student
-    edition's data)."""
+    """The reference's answers to `plan`, by probe id. Computed once per plan (or read from the student
+    edition's data, where a train probe's answer also holds its `loops`, see `known_loops`)."""
     if plan.digest not in _answers:
         if len(_answers) >= 8:
             _answers.pop(next(iter(_answers)))
@@ -149,16 +149,26 @@ def _compute_results(plan: Plan) -> dict[str, dict]:
             raise ReferenceMissing("the student edition holds the reference's answers to its public plan only")
         return data["results"]
     raise_recursion_limit()
-    api = reference_api()
-    results = {probe["id"]: run_probe(api, probe) for probe in plan.probes}
+    results = {probe["id"]: answer_to(probe) for probe in plan.probes}
     for probe in plan.probes:
-        if probe["kind"] == "train":
-            results[probe["id"]] = {**results[probe["id"]], "loops": known_loops(probe)}
         if probe["kind"] == "backward":
             # The order of the reference's own calls follows its sets' memory addresses, and the judge never
             # reads it: kept sorted, so the same plan always has the same answers, byte for byte.
             results[probe["id"]]["calls"] = sorted(results[probe["id"]]["calls"])
     return results
+
+
+_by_probe: dict[str, dict] = {}
+
+
+def answer_to(probe: dict) -> dict:
+    """The reference's answer to one probe; for a probe every plan shares (`shared`: the deep chain), computed
+    once per process."""
+    if not probe.get("shared"):
+        return run_probe(reference_api(), probe)
+    if probe["id"] not in _by_probe:
+        _by_probe[probe["id"]] = run_probe(reference_api(), probe)
+    return copy.deepcopy(_by_probe[probe["id"]])
 
 
 def known_loops(probe: dict) -> dict[str, dict]:
@@ -204,7 +214,12 @@ def reference_data(assignment: Assignment, secret_plans: int = 0) -> dict:
 
 
 def plan_data(plan: Plan) -> dict:
-    return {"plan": plan.digest, "ops": list(plan.ops), "probes": list(plan.probes), "results": reference_results(plan)}
+    """A plan and the reference's answers to it, a train probe's with its `loops` (see `known_loops`)."""
+    results = {probe_id: dict(answer) for probe_id, answer in reference_results(plan).items()}
+    for probe in plan.probes:
+        if probe["kind"] == "train":
+            results[probe["id"]]["loops"] = known_loops(probe)
+    return {"plan": plan.digest, "ops": list(plan.ops), "probes": list(plan.probes), "results": results}
 
 
 def shipped_plan(seed: int) -> Plan | None:
