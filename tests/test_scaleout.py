@@ -115,6 +115,15 @@ def test_dask_executor_on_a_local_cluster_gives_the_plain_run(klass, plain, tmp_
     assert "time" in spinner.lower() and '"score": 0' in spinner.replace(".0,", ",")
 
 
+def test_dask_executor_on_a_given_scheduler_gives_the_plain_run(klass, plain, tmp_path):
+    distributed = pytest.importorskip("distributed", reason="the dask extra is not installed (pip install -e '.[dask]')")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        out = tmp_path / "scheduler"
+        assert main(["grade", str(klass), "--out", str(out), "--executor", "dask", "--scheduler",
+                     cluster.scheduler_address, *LIMITS]) == 0
+    assert outputs(out) == plain
+
+
 @pytest.mark.parametrize("text, environ, expected", [
     ("2/5", {}, (2, 5)),
     (" 3 / 3 ", {}, (3, 3)),

@@ -21,6 +21,8 @@ from typing import Any
 TASKS_PER_WORKER = 4
 # How long a worker asked to stop (SIGTERM: it stops its sandbox server) gets before it is killed.
 STOP_GRACE_SECONDS = 5.0
+# How long a given Dask scheduler may take to have a first worker (a batch system may queue them).
+WORKER_WAIT_SECONDS = 300
 
 
 class Lost(Exception):
@@ -141,6 +143,15 @@ class DaskExecutor:
             if self.cluster is not None:
                 self.cluster.close()
             raise DaskUnavailable(f"cannot reach the Dask scheduler {address}: {exc}"[:300]) from None
+        if address:
+            try:
+                self.client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+            except TimeoutError:
+                self.client.close()
+                raise DaskUnavailable(f"the Dask scheduler {address} has no workers after "
+                                      f"{WORKER_WAIT_SECONDS} s") from None
+        # As many chunks in flight as the cluster has threads: each starts at once, so its wall-clock
+        # bound is not spent waiting in the scheduler's queue.
         threads = sum(self.client.nthreads().values())
         self.jobs = max(1, threads or jobs)
 
