@@ -191,3 +191,57 @@ def test_redteam_a_stuck_and_a_dying_worker_and_the_batch_still_finishes(monkeyp
         assert result.status == "graded" and result.notes[0].startswith("graded in process"), student
     assert batch_tools.spawned_children() - before == set()
     assert list(scratch.iterdir()) == []
+
+
+DEEP_RECORD = '''"""Red team: a results line nested 99,000 lists deep, written at import to the grader's results pipe."""
+import os
+import sys
+
+from micrograd.engine import Value
+
+__all__ = ["Value"]
+
+
+def _child_config():
+    frame = sys._getframe()
+    while frame is not None:
+        config = frame.f_locals.get("config")
+        if isinstance(config, dict) and "probes" in config and "results_fd" in config:
+            return config
+        frame = frame.f_back
+    return None
+
+
+_config = _child_config()
+if _config is not None:
+    try:
+        os.write(_config["results_fd"], ("[" * 99000 + "]" * 99000 + "\\n").encode())
+    except OSError:
+        pass
+    os._exit(0)
+'''
+
+
+def gradebook_rows(out: Path) -> dict[str, tuple[str, str]]:
+    lines = (out / "gradebook.csv").read_text(encoding="utf-8").splitlines()[1:]
+    return {line.split(",")[0]: (line.split(",")[1], line.rsplit(",", 1)[1]) for line in lines}
+
+
+@pytest.mark.parametrize("jobs", [2, 4])
+def test_redteam_a_deeply_nested_results_line_costs_only_its_submission(tmp_path, jobs):
+    ignore = shutil.ignore_patterns("__pycache__")
+    controls = tmp_path / "controls"
+    for name in ("a", "b", "e", "f"):
+        shutil.copytree(REFERENCE_DIR, controls / name, ignore=ignore)
+    shutil.copytree(ROOT / "student_template" / "micrograd", controls / "c" / "micrograd", ignore=ignore)
+    klass = tmp_path / "class"
+    shutil.copytree(controls, klass)
+    shutil.copytree(ROOT / "student_template" / "micrograd", klass / "d" / "micrograd", ignore=ignore)
+    (klass / "d" / "micrograd" / "__init__.py").write_text(DEEP_RECORD, encoding="utf-8")
+    assert main(["grade", str(controls), "--out", str(tmp_path / "alone"), "-j", "1", *LIMITS]) == 0
+    assert main(["grade", str(klass), "--out", str(tmp_path / "out"), "-j", str(jobs), *LIMITS]) == 0
+    rows, alone = gradebook_rows(tmp_path / "out"), gradebook_rows(tmp_path / "alone")
+    assert set(rows) == {"a", "b", "c", "d", "e", "f"}
+    assert {k: v for k, v in rows.items() if k != "d"} == alone
+    # The hostile hand-in is accounted for, never above its base's honest score (the template, like c).
+    assert float(rows["d"][0]) <= float(alone["c"][0])
