@@ -111,7 +111,9 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
         if worker.is_alive():
             worker.kill()
             worker.join(STOP_GRACE_SECONDS)
-    pool.shutdown(wait=False, cancel_futures=True)
+    # With its workers gone the pool winds down at once; waiting for it also reaps any worker it started
+    # meanwhile, so none outlives the run.
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskUnavailable(RuntimeError):
