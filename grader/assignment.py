@@ -15,12 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader.data import ASSIGNMENTS_DATA_DIR
+from grader.parts import PART_IDS, is_op
 from grader.paths import ASSIGNMENTS_DIR
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-
-# Every part id the grader knows, in lecture order. Course staff script against these names.
-PART_IDS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div", "backward", "zero_grad", "train")
+OP_CHECKS = "test_ops.py"  # the checks every op part is graded by
 
 
 class AssignmentError(ValueError):
@@ -44,6 +43,7 @@ class Assignment:
     directory: Path
     hidden: tuple[str, ...] = ()
     student_edition: str | None = None
+    strict_names: bool = False  # require the contract's names instead of discovering the engine's own
 
     @property
     def max_score(self) -> float:
@@ -76,10 +76,22 @@ def load_assignment(name_or_path: str | Path = "micrograd") -> Assignment:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise AssignmentError(f"{path}: not valid TOML: {exc}") from None
-    parts = tuple(Part(p["id"], p.get("title", p["id"]), float(p.get("points", 0))) for p in raw.get("parts", []))
+    parts = tuple(read_part(p, path) for p in raw.get("parts", []))
+    if not parts:
+        raise AssignmentError(f"{path}: no [[parts]]")
     unknown = [p.id for p in parts if p.id not in PART_IDS]
     if unknown:
         raise AssignmentError(f"{path}: unknown part ids {unknown}; known: {', '.join(PART_IDS)}")
+    repeated = sorted({p.id for p in parts if [q.id for q in parts].count(p.id) > 1})
+    if repeated:
+        raise AssignmentError(f"{path}: parts {repeated} are listed more than once")
+    unchecked = [p.id for p in parts if not checks_of(p.id)]
+    if unchecked:
+        raise AssignmentError(f"{path}: parts {unchecked} have no checks (an op needs its declaration in "
+                              "grader/parts.py; any other part needs grader/checks/test_<id>.py)")
+    strict = raw.get("strict_names", False)
+    if not isinstance(strict, bool):
+        raise AssignmentError(f"{path}: `strict_names` must be true or false, got {strict!r}")
     return Assignment(
         id=raw.get("id", path.parent.name),
         title=raw.get("title", path.parent.name),
@@ -89,7 +101,24 @@ def load_assignment(name_or_path: str | Path = "micrograd") -> Assignment:
         directory=path.parent,
         hidden=hidden_checks(raw.get("hidden", []), path),
         student_edition=student_edition(raw.get("student_edition"), path),
+        strict_names=strict,
     )
+
+
+def read_part(raw: object, path: Path) -> Part:
+    """One [[parts]] table: a string id, an optional title and a number of points."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+        raise AssignmentError(f"{path}: every [[parts]] entry needs an `id` string, got {raw!r}")
+    points = raw.get("points", 0)
+    if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
+        raise AssignmentError(f"{path}: part {raw['id']!r} has points {points!r}; give a number of 0 or more")
+    return Part(raw["id"], str(raw.get("title", raw["id"])), float(points))
+
+
+def checks_of(part_id: str, checks_dir: Path | None = None) -> tuple[str, ...]:
+    """The names of the checks that grade a part: the op checks for an op, else its own file's."""
+    file = OP_CHECKS if is_op(part_id) else f"test_{part_id}.py"
+    return check_names(checks_dir or CHECKS_DIR).get(file, ())
 
 
 def hidden_checks(names: object, path: Path, checks_dir: Path = CHECKS_DIR) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import sys
 
 from grader import __version__
 
-COMMANDS = ("check", "grade", "merge", "selftest", "authoring", "gradescope")
+COMMANDS = ("check", "grade", "merge", "selftest", "authoring", "gradescope", "classroom50", "sandbox")
 
 EXIT_USAGE = 2
 

@@ -5,18 +5,24 @@ Probing is per submission; judging runs one pytest session over many submissions
 """
 from __future__ import annotations
 
+import math
+import re
 import shutil
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.judge.evidence import Evidence
 from grader.judge.session import run_checks
+from grader.judge.statements import read_sources
 from grader.load import Submission, SubmissionError, load_submission
-from grader.probes.plan import build_plan, stage_probes
-from grader.reference import kit_source, reference_results
+from grader.probes.plan import Plan
+from grader.probes.shape import CONTRACT
+from grader.reference import grading_plan, has_reference, kit_source, reference_results
 from grader.sandbox.process import Limits, run_child, sandbox
 from grader.score import GradeResult, score
+from grader.secret import content_digest, inputs_seed, instructor_secret
 
 
 @dataclass
@@ -27,51 +33,140 @@ class Probed:
     notes: list[str]
     output: str = ""
     error: str | None = None
+    load_problems: list[str] = field(default_factory=list)  # of a notebook's or script's exploration
 
 
-def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None) -> Probed:
-    """Load and probe one submission in a private temporary folder, removed afterwards."""
-    name = name or Path(path).name
+def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None,
+                     assignment: Assignment | None = None, parts: Sequence[str] | None = None,
+                     public_inputs: bool = False) -> Probed:
+    """Load and probe one submission in a private temporary folder, removed afterwards, with the inputs of
+    `plan_for` (or, with `public_inputs`, the public plan students check with). With `parts`, only
+    the probes those parts' checks read are asked (every op's own cases, for the blame of ops built on
+    others, and the graphs and other probes of those parts)."""
+    name = name or Path(path).name or Path(path).resolve().name
     limits = limits or Limits()
+    assignment = assignment or load_assignment()
+    selection = tuple(sorted(set(parts))) if parts else None
     workdir = sandbox().workdir()
     try:
         try:
             submission = load_submission(Path(path), workdir / "load")
         except SubmissionError as exc:
             return Probed(name, None, [], error=str(exc))
-        plan = list(build_plan())
+        sources = read_sources(submission.staged, submission.staged_key)
+        # The judge always sees the whole plan: a probe not asked has no answer, which only the checks of
+        # parts left out read.
+        plan = grading_plan(assignment, None) if public_inputs else plan_for(assignment, name, submission)
         results: dict[str, dict] = {}
         output, load = "", {}
         for stage, kit in (("engine", None), ("train", kit_source())):
-            probes = stage_probes(stage)
-            run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits)
+            probes = plan.stage(stage, selection)
+            if not probes:
+                continue
+            run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits,
+                            strict=assignment.strict_names)
             results.update({probes[i]["id"]: result for i, result in run.results.items()})
             output += run.output
             load = load or (run.load or {})
-        notes = list(submission.notes) + load_problems(load, submission)
-        evidence = Evidence(plan, results, reference_results(), locate=locator(submission), load=load)
-        return Probed(name, evidence, notes, output=output)
+            if (broken := syntax_error(load, submission)) is not None:
+                return Probed(name, None, [], output=output, error=broken)
+        problems = load_problems(load, submission)
+        # A notebook's or script's exploration that fails at import is no news to its author, who saw it fail
+        # in the kernel: the report stays quiet, the instructor's output.txt keeps it.
+        quiet = problems if submission.kind == "module" else []
+        notes = list(submission.notes) + [problem for problem in problems if problem not in quiet]
+        notes += shape_notes(load, assignment)
+        evidence = Evidence(list(plan.probes), results, reference_results(plan), locate=submission.locate, load=load,
+                            sources=sources)
+        return Probed(name, evidence, notes, output=output, load_problems=quiet)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def locator(submission: Submission):
-    def locate(path: str, line: int) -> tuple[str, int]:
-        return submission.locate(path, line)
-    return locate
+def plan_for(assignment: Assignment, name: str, submission: Submission) -> Plan:
+    """The instructor grades with inputs drawn from its secret for this student and this content; a grader
+    shipped without reference/ with one of the secret plans it carries (the Gradescope zip), or with the
+    public plan (the student edition, which carries none)."""
+    content = content_digest(submission.staged)
+    if not has_reference():
+        return grading_plan(assignment, inputs_seed(b"pool", assignment.id, name, content))
+    secret = instructor_secret(assignment.directory)
+    return grading_plan(assignment, inputs_seed(secret, assignment.id, name, content))
+
+
+def shape_notes(load: dict, assignment: Assignment) -> list[str]:
+    """One note naming the engine's own names where they differ from the contract's, and one per
+    ambiguity discovery met; under strict names, what to rename."""
+    shape = load.get("shape") if isinstance(load, dict) else None
+    notes = []
+    if isinstance(shape, dict) and isinstance(shape.get("problem"), str):
+        words = "strict names: " if assignment.strict_names else ""
+        notes.append(f"{words}the engine could not be used: {shape['problem'][:300]}")
+    elif isinstance(shape, dict):
+        different = [f"{ROLE_WORDS[role]} `{shape[role]}`" for role in ROLE_WORDS
+                     if isinstance(shape.get(role), str) and shape[role] != CONTRACT.get(role, shape[role])]
+        if shape.get("style") == "local_grads" and isinstance(shape.get("local_grads"), str):
+            different.append(f"local gradients stored in `{shape['local_grads']}` (no `_backward` closures)")
+        if different:
+            notes.append("graded under your engine's own names: " + ", ".join(different) + ".")
+    for ambiguity in (load.get("ambiguous") or [])[:5] if isinstance(load, dict) else []:
+        if isinstance(ambiguity, str):
+            notes.append(f"more than one name fits: {ambiguity[:200]}")
+    return notes
+
+
+ROLE_WORDS = {"value_class": "class", "data": "number in", "grad": "gradient in", "children": "children found in",
+              "closure": "backward closures in", "backward": "backpropagation by"}
+
+
+def only_parts(result: GradeResult, parts: Sequence[str]) -> GradeResult:
+    """`result` cut down to `parts`: their rows, their checks and their points."""
+    kept = [part for part in result.parts if part.id in parts]
+    result.parts = kept
+    result.tests = [test for test in result.tests if test.part in parts]
+    result.score = round(sum(part.score for part in kept), 6)
+    result.max_score = round(sum(part.max_score for part in kept), 6)
+    return result
 
 
 def load_problems(load: dict, submission: Submission) -> list[str]:
-    """Import failures, as notes naming the student's file and line."""
+    """Import failures, each once, as notes naming the student's file and line."""
     notes = []
-    for problem in load.get("problems", []) if isinstance(load, dict) else []:
-        where = problem.get("where")
-        place = ""
-        if isinstance(where, list) and len(where) == 2:
-            file, line = submission.locate(str(where[0]), int(where[1]))
-            place = f"{file}:{line}: "
-        notes.append(f"{place}{problem.get('type', 'Error')} while loading: {str(problem.get('message', ''))[:200]}")
+    for problem in _problems(load):
+        if problem.get("module") == "the sandbox" and isinstance(problem.get("note"), str):
+            notes.append(problem["note"])
+            continue
+        place = _place(problem, submission)
+        when = "on the results pipe" if problem.get("module") == "the results pipe" else "while loading"
+        note = f"{place + ': ' if place else ''}{problem.get('type', 'Error')} {when}: " \
+               f"{str(problem.get('message', ''))[:200]}"
+        if note not in notes:
+            notes.append(note)
     return notes
+
+
+def syntax_error(load: dict, submission: Submission) -> str | None:
+    """A package file that does not compile, as `file:line: SyntaxError: message`: nothing of the package
+    can be graded, so this one line is the whole report."""
+    for problem in _problems(load):
+        if problem.get("type") in ("SyntaxError", "IndentationError", "TabError"):
+            message = re.sub(r" \([^()]*, line \d+\)$", "", str(problem.get("message", "")))[:200]
+            return f"{_place(problem, submission) or 'micrograd'}: {problem['type']}: {message}"
+    return None
+
+
+def _problems(load: dict) -> list[dict]:
+    problems = load.get("problems", []) if isinstance(load, dict) else []
+    return [p for p in problems if isinstance(p, dict)] if isinstance(problems, list) else []
+
+
+def _place(problem: dict, submission: Submission) -> str:
+    where = problem.get("where")
+    if (isinstance(where, list) and len(where) == 2 and isinstance(where[0], str)
+            and isinstance(where[1], int) and not isinstance(where[1], bool)):
+        file, line = submission.locate(where[0], where[1])
+        return f"{file}:{line}"
+    return ""
 
 
 def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
@@ -87,9 +182,37 @@ def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
             result = score(p.name, [], assignment, notes=p.notes, error=p.error)
         else:
             result = score(p.name, by_submission.get(p.name, []), assignment, notes=p.notes, output=p.output)
+            result.load_problems = list(p.load_problems)
+            result.curves = training_curves(p.evidence)
         results.append(result)
     return results
 
 
-def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None) -> GradeResult:
-    return judge([probe_submission(path, limits=limits)], assignment or load_assignment())[0]
+# The train probe whose losses a class's curves compare: the default steps and learning rate.
+CURVE_PROBE = "train/defaults"
+
+
+def training_curves(evidence: Evidence) -> dict | None:
+    """The student's and the reference's losses on the default training run, when the student's loop gave
+    a list of numbers (the class dashboard plots them)."""
+    losses = evidence.student.get(CURVE_PROBE, {}).get("losses")
+    reference = evidence.reference.get(CURVE_PROBE, {}).get("losses")
+    numbers = (int, float)
+    if not isinstance(losses, list) or not losses or not all(isinstance(v, numbers) for v in losses) \
+            or not isinstance(reference, list):
+        return None
+    return {"student": [_finite(v) for v in losses[:1000]], "reference": [_finite(v) for v in reference]}
+
+
+def _finite(value: float) -> float | None:
+    """A loss as JSON can hold it: NaN and infinities become null."""
+    return float(value) if math.isfinite(value) else None
+
+
+def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None,
+              parts: Sequence[str] | None = None, name: str | None = None) -> GradeResult:
+    """Grade one submission; with `parts`, only those parts are probed and reported."""
+    assignment = assignment or load_assignment()
+    result = judge([probe_submission(path, name=name, limits=limits, assignment=assignment, parts=parts)],
+                   assignment)[0]
+    return only_parts(result, parts) if parts else result

@@ -11,16 +11,21 @@ never costs the loop's points) and used here to build models for the judge.
 """
 from __future__ import annotations
 
-import hashlib
 import json
+import math
+import operator
 import re
 from functools import lru_cache
 from pathlib import Path
 
+from grader.assignment import Assignment
 from grader.data import REFERENCE_RESULTS_FILE
+from grader.parts import OPS, assignment_ops, is_op
 from grader.paths import REFERENCE_DIR
-from grader.probes.plan import build_plan
+from grader.probes.plan import Plan, build_plan
 from grader.probes.runners import raise_recursion_limit, run_probe
+from grader.probes.shape import discover
+from grader.secret import inputs_seed, instructor_secret
 
 PACKAGE = REFERENCE_DIR / "micrograd"
 KIT_FILE = Path(__file__).resolve().parent / "probes" / "kit.py"
@@ -52,6 +57,7 @@ def reference_api() -> dict:
     api = {name: namespace[name] for name in KIT_NAMES}
     api["train"] = train_namespace["train"]
     api["kit"] = make_kit
+    api["engine"], _ = discover([api["Value"]], {})
     return api
 
 
@@ -81,32 +87,89 @@ def _kit_code():
     return compile(kit_source(), str(KIT_FILE), "exec")
 
 
-@lru_cache(maxsize=1)
-def reference_results() -> dict[str, dict]:
-    """The reference's answers to the whole probe plan, by probe id, computed (or read) once per process."""
+def reference_forward(op: str, args: list) -> float | None:
+    """The reference's value of one op on plain floats, or None where it is undefined: what keeps a plan's
+    graphs inside every op's domain (the forward is never written anywhere but in reference/)."""
+    Value = reference_api()["Value"]
+    try:
+        values = [Value(a) if i == 0 or not OPS[op].exponent else a for i, a in enumerate(args)]
+        kind, name = OPS[op].syntax
+        out = getattr(operator, name)(*values) if kind == "operator" else getattr(values[0], name)(*values[1:])
+        data = out.data
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return float(data) if isinstance(data, int | float) and math.isfinite(data) else None
+
+
+def public_plan(assignment: Assignment) -> Plan:
+    """The plan every student edition checks with: the declared public points and the public seed."""
     if has_reference():
-        raise_recursion_limit()
-        api = reference_api()
-        return {probe["id"]: run_probe(api, probe) for probe in build_plan()}
-    return shipped_data()["results"]
+        return _plan(assignment_ops(part.id for part in assignment.parts), parts_of(assignment), None)
+    data = shipped_data()
+    return Plan(tuple(data["probes"]), tuple(data["ops"]), public=True)
 
 
-@lru_cache(maxsize=1)
-def known_loops() -> dict[str, dict[str, dict]]:
-    """For every train probe of the plan and every LOOP_VARIANTS name, the losses and final weights of the
-    reference's train() on the probe's model with that one change:
+def grading_plan(assignment: Assignment, seed: int | None) -> Plan:
+    """The plan of one grading: drawn from `seed` (the instructor's secret inputs), else the public one.
+    Without reference/, a seed picks one of the shipped secret plans, where there are any."""
+    if seed is not None and not has_reference():
+        return shipped_plan(seed) or public_plan(assignment)
+    if seed is None:
+        return public_plan(assignment)
+    return _plan(assignment_ops(part.id for part in assignment.parts), parts_of(assignment), seed)
+
+
+def parts_of(assignment: Assignment) -> tuple[str, ...]:
+    return tuple(part.id for part in assignment.parts if not is_op(part.id))
+
+
+@lru_cache(maxsize=8)
+def _plan(ops: tuple[str, ...], parts: tuple[str, ...], seed: int | None) -> Plan:
+    return build_plan(ops, reference_forward, seed, parts)
+
+
+_answers: dict[str, dict[str, dict]] = {}
+
+
+def reference_results(plan: Plan) -> dict[str, dict]:
+    """The reference's answers to `plan`, by probe id; a train probe's answer also holds `loops`, the
+    reference's loop with one change (see `known_loops`). Computed once per plan (or read from the student
+    edition's data)."""
+    if plan.digest not in _answers:
+        if len(_answers) >= 8:
+            _answers.pop(next(iter(_answers)))
+        _answers[plan.digest] = _compute_results(plan)
+    return _answers[plan.digest]
+
+
+def _compute_results(plan: Plan) -> dict[str, dict]:
+    if not has_reference():
+        data = shipped_data()
+        if plan.digest != data["plan"]:
+            raise ReferenceMissing("the student edition holds the reference's answers to its public plan only")
+        return data["results"]
+    raise_recursion_limit()
+    api = reference_api()
+    results = {probe["id"]: run_probe(api, probe) for probe in plan.probes}
+    for probe in plan.probes:
+        if probe["kind"] == "train":
+            results[probe["id"]] = {**results[probe["id"]], "loops": known_loops(probe)}
+        if probe["kind"] == "backward":
+            # The order of the reference's own calls follows its sets' memory addresses, and the judge never
+            # reads it: kept sorted, so the same plan always has the same answers, byte for byte.
+            results[probe["id"]]["calls"] = sorted(results[probe["id"]]["calls"])
+    return results
+
+
+def known_loops(probe: dict) -> dict[str, dict]:
+    """The losses and final weights of the reference's train() on the probe's model with one change, for
+    each LOOP_VARIANTS name:
 
     - "no_zero_grad": the model's zero_grad() does nothing, so gradients pile up across steps;
     - "two_steps": the probe's loop stopped after two steps (its second loss is the loss after one update).
     """
-    if not has_reference():
-        return shipped_data()["loops"]
     train = reference_api()["train"]
-    loops = {}
-    for probe in build_plan():
-        if probe["kind"] == "train":
-            loops[probe["id"]] = {variant: _run_loop(train, probe, variant) for variant in LOOP_VARIANTS}
-    return loops
+    return {variant: _run_loop(train, probe, variant) for variant in LOOP_VARIANTS}
 
 
 def _run_loop(train, probe: dict, variant: str) -> dict:
@@ -128,15 +191,31 @@ def model_for(probe: dict):
     return model
 
 
-def plan_digest() -> str:
-    """A fingerprint of the probe plan: shipped answers are only valid for the plan they answer."""
-    text = json.dumps(build_plan(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def reference_data(assignment: Assignment, secret_plans: int = 0) -> dict:
+    """What a grader without reference/ ships instead: the public plan and every answer to it, and, for
+    one that students never see (the Gradescope zip), `secret_plans` plans drawn from the instructor's
+    secret with their answers."""
+    data = plan_data(public_plan(assignment))
+    if secret_plans:
+        secret = instructor_secret(assignment.directory)
+        data["secret_plans"] = [plan_data(grading_plan(assignment, inputs_seed(secret, assignment.id, "pool", str(i))))
+                                for i in range(secret_plans)]
+    return data
 
 
-def reference_data() -> dict:
-    """What the student edition ships instead of the reference: every answer the judge compares with."""
-    return {"plan": plan_digest(), "results": reference_results(), "loops": known_loops()}
+def plan_data(plan: Plan) -> dict:
+    return {"plan": plan.digest, "ops": list(plan.ops), "probes": list(plan.probes), "results": reference_results(plan)}
+
+
+def shipped_plan(seed: int) -> Plan | None:
+    """Without reference/: one of the secret plans the data carries (chosen by `seed`), if it carries any."""
+    pool = shipped_data().get("secret_plans") or []
+    if not pool:
+        return None
+    chosen = pool[seed % len(pool)]
+    plan = Plan(tuple(chosen["probes"]), tuple(chosen["ops"]), public=False)
+    _answers[plan.digest] = chosen["results"]
+    return plan
 
 
 @lru_cache(maxsize=1)
@@ -147,7 +226,7 @@ def shipped_data() -> dict:
                                f"({REFERENCE_RESULTS_FILE}) are installed; build the student edition "
                                "with `make dist-student`")
     data = json.loads(REFERENCE_RESULTS_FILE.read_text(encoding="utf-8"))
-    if data.get("plan") != plan_digest():
-        raise ReferenceMissing(f"{REFERENCE_RESULTS_FILE} answers another probe plan than this grader's; "
-                               "rebuild the student edition")
+    if Plan(tuple(data.get("probes", ())), tuple(data.get("ops", ())), public=True).digest != data.get("plan"):
+        raise ReferenceMissing(f"{REFERENCE_RESULTS_FILE} does not hold the plan it answers; rebuild the student "
+                               "edition")
     return data

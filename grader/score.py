@@ -6,17 +6,27 @@ compared). The result object here is what every report format writes.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from grader import __version__
 from grader.assignment import Assignment
 
-# When a part fails several checks, its headline diagnosis is the most specific one, in this order.
-PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "wrong_forward", "no_plain_number",
-            "not_connected", "not_a_number", "timeout", "resets_data", "misses_parameters", "not_seeded", "visited_twice",
-            "not_reversed", "no_zero_grad", "zero_grad_after_backward", "wrong_sign_update", "lr_ignored",
-            "loss_not_sum_of_squares", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken", "crash", "wrong_gradient", "wrong_losses")
-ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable"}
+# When a part fails several checks, its headline diagnosis is the most specific one, in this order: a cause
+# before the failures it causes (a wrong forward value before the wrong derivatives computed from it), and a
+# named bug before a generic one (zero_grad after backward before "wrong losses").
+PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "train_wrong_return", "wrong_forward",
+            "swapped_operands", "no_plain_number", "not_connected", "not_a_number", "timeout", "resets_data",
+            "misses_parameters", "not_seeded", "visited_twice", "not_reversed", "no_zero_grad",
+            "zero_grad_after_backward", "wrong_sign_update", "lr_ignored", "loss_not_sum_of_squares", "wrong_node",
+            "swapped_factor", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken",
+            "crash", "wrong_gradient", "wrong_losses")
+# How a failure names the stub it ran into ("... raises NotImplementedError: Task mul: ...") or the given
+# code's building blocks ("neg is built on mul, which ...").
+_STUB_RAISED = re.compile(r"NotImplementedError: Task (\w+)\b")
+_BUILT_ON = re.compile(r"is built on ([\w ]+?), which")
+ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable",
+                   "train_wrong_return"}
 
 
 @dataclass
@@ -51,6 +61,7 @@ class PartResult:
     total: int
     diagnosis: str | None = None
     message: str = ""
+    waits_for: list[str] = field(default_factory=list)  # not-started tasks this (given) part is built on
 
 
 @dataclass
@@ -64,8 +75,13 @@ class GradeResult:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     output: str = ""
+    # Exploration of a notebook or script that failed at import: its author saw it fail already, so the
+    # reports leave it out; instructors find it in the batch's output.txt.
+    load_problems: list[str] = field(default_factory=list)
     grader_version: str = __version__
     assignment: str = "micrograd"
+    # The training losses of the default `train(...)` run: {"student": [...], "reference": [...]}, or None.
+    curves: dict | None = None
 
     @property
     def all_passed(self) -> bool:
@@ -73,6 +89,7 @@ class GradeResult:
 
     def to_json(self, include_output: bool = False) -> dict:
         data = asdict(self)
+        data.pop("load_problems")
         if not include_output:
             data.pop("output")
         return data
@@ -98,6 +115,7 @@ def score(submission: str, raw_tests: list[dict], assignment: Assignment, notes:
             result.hidden = result.check in assignment.hidden
         tests.extend(results)
         parts.append(_part_result(part, results))
+    _mark_waiting(parts, tests)
     return GradeResult(submission=submission, score=round(sum(p.score for p in parts), 6),
                        max_score=assignment.max_score, tests=tests, parts=parts, notes=list(notes or []),
                        output=output, assignment=assignment.id)
@@ -136,7 +154,51 @@ def _part_result(part, results: list[TestResult]) -> PartResult:
         status = "missing"
     else:
         status = "failed"
-    ranked = sorted(failed, key=lambda r: PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY))
+    ranked = by_specificity(failed)
     first = (unstarted or ranked or [None])[0]
     return PartResult(part.id, part.title, earned, part.points, status, passed, len(results),
                       diagnosis=first.diagnosis if first else None, message=first.message if first else "")
+
+
+def _mark_waiting(parts: list[PartResult], tests: list[TestResult]) -> None:
+    """A part that fails only because it runs into tasks not started yet "waits for" those tasks: it is
+    not wrong, and its report line says what to do first instead of showing a failure."""
+    not_started = [p.id for p in parts if p.status == "not started"]
+    for part in parts:
+        if part.status != "failed":
+            continue
+        blockers = [_unstarted_blockers(t, not_started) for t in tests if t.part == part.id and t.status != "passed"]
+        if blockers and all(blockers):
+            part.status = "waiting"
+            # Named by what the part is built on when a check says so, else by every stub it ran into.
+            built_on = {name for t in tests if t.part == part.id for name in _built_on(t)} & set(not_started)
+            part.waits_for = [task for task in not_started if task in built_on or not built_on
+                              and any(task in b for b in blockers)]
+            part.message = f"waits for {' and '.join(part.waits_for)}"
+
+
+def _unstarted_blockers(test: TestResult, not_started: list[str]) -> set[str]:
+    """The not-started tasks a failing check of another part ran into."""
+    named = set(_STUB_RAISED.findall(test.message)) | _built_on(test)
+    return (named & set(not_started)) - {test.part}
+
+
+def _built_on(test: TestResult) -> set[str]:
+    built = _BUILT_ON.search(test.message) if test.diagnosis == "built_on_broken" else None
+    return set(built.group(1).split(" and ")) if built else set()
+
+
+def by_specificity(failed: list[TestResult]) -> list[TestResult]:
+    """Failed checks, the one whose diagnosis should head the part first: by PRIORITY, however many checks
+    a more generic diagnosis fails; among equals, the one that points at a line, then check order."""
+    def rank(r: TestResult) -> tuple[int, bool]:
+        return (PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY), r.line is None)
+    return sorted(failed, key=rank)
+
+
+def headline_first(failed: list[TestResult]) -> list[TestResult]:
+    """A part's failed checks with the one its headline comes from first, the others in check order: what
+    every report shows in full, so the diagnosis and the `file:line` a student reads are the headline's."""
+    unstarted = [r for r in failed if r.diagnosis == "not_started"]
+    head = (unstarted or by_specificity(failed) or [None])[0]
+    return [head, *(r for r in failed if r is not head)] if head is not None else []

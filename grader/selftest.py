@@ -24,6 +24,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.authoring.markers import Region, parse_regions
+from grader.parts import OPS, assignment_ops
 from grader.paths import REFERENCE_DIR
 
 PACKAGE = "micrograd"
@@ -186,8 +187,9 @@ def _replace_statement(lines: list[str], statement: ast.stmt, new: ast.stmt) -> 
     return "".join(lines[:statement.lineno - 1] + [replacement] + lines[statement.end_lineno:])
 
 
-def generate_mutants(reference_dir: Path = REFERENCE_DIR) -> list[Mutant]:
-    """Every mutant of every solution region, in file, line and site order; duplicates by source dropped."""
+def generate_mutants(reference_dir: Path = REFERENCE_DIR, tasks: set[str] | None = None) -> list[Mutant]:
+    """Every mutant of every solution region (of `tasks` only, when given), in file, line and site order;
+    duplicates by source dropped."""
     mutants: list[Mutant] = []
     seen: set[str] = set()
     for name in MUTATED_FILES:
@@ -197,6 +199,8 @@ def generate_mutants(reference_dir: Path = REFERENCE_DIR) -> list[Mutant]:
         tree = ast.parse(text)
         relative = f"{PACKAGE}/{name}"
         for region in parse_regions(text, relative):
+            if tasks is not None and region.task_id not in tasks:
+                continue
             number = 0
             for statement in _simple_statements(tree, region):
                 collector = _Sites()
@@ -291,8 +295,37 @@ def relu_slope(x, weight):
     out.backward()
     return [out.data, v.grad]
 
+import operator
+OPS = json.loads(sys.argv[1])
+
+def op_cases(op, rng):
+    # Each declared op on points of its own domain (drawn here, not the grader's), with a number on
+    # either side where the op takes one, and each input's gradient under an upstream factor of 1.7.
+    rows = []
+    for _ in range(4):
+        xs = []
+        for _ in range(2 if op["binary"] else 1):
+            x = rng.uniform(op["low"], op["high"])
+            xs.append(x if op["positive"] or rng.random() < 0.5 else -x)
+        for form in ("values", "left", "right") if op["reflected"] else ("values",):
+            leaves = [Value(x) for x in xs]
+            if op["exponent"]:
+                args = [leaves[0], 2.5 if xs[0] > 0 else 3]
+            elif form == "left":
+                args = [1.5, leaves[0]]
+            elif form == "right":
+                args = [leaves[0], 1.5]
+            else:
+                args = leaves
+            fn = getattr(operator, op["name"]) if op["kind"] == "operator" else (lambda x: getattr(x, op["name"])())
+            out = fn(*args) * 1.7
+            out.backward()
+            rows.append([out.data] + [leaf.grad for leaf in leaves])
+    return rows
+
 rng = random.Random(99)
 result = {"graphs": [graph(rng) for _ in range(40)]}
+result["ops"] = {op["id"]: op_cases(op, random.Random(5)) for op in OPS}
 result["relu"] = [relu_slope(x, 3.0) for x in (-1.5, -0.25, 0.0, 0.25, 0.5, 2.0)]
 
 random.seed(7)
@@ -313,11 +346,21 @@ print(json.dumps(result))
 '''
 
 
-def run_oracle(package_parent: Path, timeout: float = ORACLE_TIMEOUT) -> dict | None:
-    """The oracle's numbers for the package under `package_parent`, or None if it errors or hangs."""
+def oracle_ops(assignment: Assignment) -> str:
+    """The assignment's ops as the oracle evaluates them, from their declarations."""
+    ops = [{"id": op.id, "kind": op.syntax[0], "name": op.syntax[1], "binary": op.arity == 2 and not op.exponent,
+            "exponent": op.exponent, "reflected": bool(op.reflected), "low": op.domain.low, "high": op.domain.high,
+            "positive": op.domain.positive or op.exponent}
+           for op in (OPS[i] for i in assignment_ops(part.id for part in assignment.parts))]
+    return json.dumps(ops)
+
+
+def run_oracle(package_parent: Path, ops: str = "[]", timeout: float = ORACLE_TIMEOUT) -> dict | None:
+    """The oracle's numbers for the package under `package_parent` (`ops` from `oracle_ops`), or None if
+    it errors or hangs."""
     try:
         done = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(package_parent)!r})\n"
-                               + ORACLE_SCRIPT], check=False, capture_output=True, text=True,
+                               + ORACLE_SCRIPT, ops], check=False, capture_output=True, text=True,
                               timeout=timeout, cwd=package_parent)
     except subprocess.TimeoutExpired:
         return None
@@ -362,15 +405,17 @@ def evaluate(mutants: list[Mutant], assignment: Assignment | None = None, worker
     from grader.pipeline import judge, probe_submission
 
     assignment = assignment or load_assignment()
+    ops = oracle_ops(assignment)
     root = Path(tempfile.mkdtemp(prefix="micrograde-selftest-"))
     try:
-        reference = run_oracle(REFERENCE_DIR)
+        reference = run_oracle(REFERENCE_DIR, ops)
         if reference is None:
             raise RuntimeError("the oracle fails on the reference itself")
         folders = [write_mutant(m, root) for m in mutants]
         with ThreadPoolExecutor(workers) as pool:
-            answers = list(pool.map(run_oracle, folders))
-            probed = list(pool.map(lambda pair: probe_submission(pair[0], pair[1].id), zip(folders, mutants)))
+            answers = list(pool.map(lambda folder: run_oracle(folder, ops), folders))
+            probed = list(pool.map(lambda pair: probe_submission(pair[0], pair[1].id, assignment=assignment),
+                                   zip(folders, mutants)))
         results = judge(probed, assignment)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -412,6 +457,7 @@ def selftest(limit: int | None = None, assignment: Assignment | None = None) -> 
     import time
 
     start = time.monotonic()
-    mutants = sample_mutants(generate_mutants(), limit)
+    assignment = assignment or load_assignment()
+    mutants = sample_mutants(generate_mutants(tasks={part.id for part in assignment.parts}), limit)
     outcomes = evaluate(mutants, assignment)
     return summarize(outcomes, time.monotonic() - start), outcomes

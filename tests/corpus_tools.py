@@ -33,12 +33,15 @@ OP_DIAGNOSES = (
     "not_started", "missing", "crash", "returns_none", "backward_not_callable", "no_plain_number",
     "not_connected", "wrong_forward", "no_gradient", "overwrite", "chain_rule_dropped", "wrong_derivative",
 )
+# Codes named from the numbers, for the ops whose closures or reflected forms can show them.
+NAMED_FROM_NUMBERS = {**{part: ("swapped_factor", "wrong_node") for part in ("add", "mul", "pow", "exp", "tanh", "relu")},
+                      "sub": ("swapped_operands",), "div": ("swapped_operands",)}
 DIAGNOSES: dict[str, tuple[str, ...]] = {
-    **{part: OP_DIAGNOSES for part in OP_PARTS},
+    **{part: OP_DIAGNOSES + NAMED_FROM_NUMBERS.get(part, ()) for part in OP_PARTS},
     "backward": ("not_seeded", "not_reversed", "visited_twice", "wrong_gradient", "crash", "not_started"),
-    "zero_grad": ("misses_parameters", "resets_data", "not_started", "crash"),
+    "zero_grad": ("misses_parameters", "resets_data", "not_a_number", "not_started", "crash"),
     "train": ("no_zero_grad", "zero_grad_after_backward", "wrong_sign_update", "lr_ignored",
-              "loss_not_sum_of_squares", "wrong_losses", "not_started", "crash"),
+              "loss_not_sum_of_squares", "wrong_losses", "train_wrong_return", "not_started", "crash"),
 }
 PACKAGE_FILES = ("engine.py", "nn.py", "train.py")
 NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
@@ -63,6 +66,20 @@ def load_variants() -> list[dict]:
     `submission` (a path relative to tests/corpus/ of a single .py file or .ipynb notebook).
     """
     return list(_load_toml(VARIANTS_FILE).get("variant", []))
+
+
+SHAPES_FILE = CORPUS_DIR / "shapes.toml"
+
+
+def load_shapes() -> list[dict]:
+    """Every `[[shape]]` of tests/corpus/shapes.toml: a correct single file whose engine keeps its pieces
+    under the names in its `names` table (value_class, children, data, grad, backward, style)."""
+    return list(_load_toml(SHAPES_FILE).get("shape", []))
+
+
+def load_shape_mutants() -> list[dict]:
+    """Every `[[shape_mutant]]` of tests/corpus/shapes.toml: one `find`/`replace` edit of its shape's file."""
+    return list(_load_toml(SHAPES_FILE).get("shape_mutant", []))
 
 
 # --------------------------------------------------------------------------------------------- building
@@ -112,6 +129,47 @@ def build_variant(entry: dict, dest: Path) -> Path:
         shutil.copyfile(source, target)
         return target
     return _edit_package(dest, entry["edit"], f"variant {entry.get('name')}")
+
+
+def shape_mutant_source(entry: dict) -> str:
+    """The text of the shape file that `entry` (a shape mutant) edits, with its one edit applied."""
+    shape = next(s for s in load_shapes() if s["name"] == entry["shape"])
+    source = (CORPUS_DIR / shape["submission"]).read_text(encoding="utf-8")
+    return apply_edit(source, entry["find"], entry["replace"], f"shape mutant {entry.get('name')}")
+
+
+def build_shape_mutant(entry: dict, dest: Path) -> Path:
+    """Write the shape mutant under dest, under its shape's file name; returns the file's path."""
+    shape = next(s for s in load_shapes() if s["name"] == entry["shape"])
+    target = Path(dest) / Path(shape["submission"]).name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(shape_mutant_source(entry), encoding="utf-8")
+    return target
+
+
+def _is_statement(line: str) -> bool:
+    """A line that holds code (not blank, not only a comment): what a report can point at."""
+    return bool(line.strip()) and not line.strip().startswith("#")
+
+
+def expected_line(entry: dict) -> int:
+    """The line of the mutant's built file the grader must point at: the entry's explicit `line` when the
+    statement to blame is not the edited one, else computed from the edit: the first code line of
+    `replace` that differs from `find`, or, where the edit only deletes, the line where the deleted text
+    was (the line that now follows)."""
+    if "line" in entry:
+        return int(entry["line"])
+    text = (REFERENCE_PACKAGE / entry["file"]).read_text(encoding="utf-8")
+    first = text[: text.index(entry["find"])].count("\n") + 1
+    found, replaced = entry["find"].splitlines(), entry["replace"].splitlines()
+    for k, line in enumerate(replaced):
+        if (k >= len(found) or line != found[k]) and _is_statement(line):
+            return first + k
+    # Only deleted code (perhaps with a comment left in its place): where it was, past that comment.
+    k = next((k for k, line in enumerate(replaced) if k >= len(found) or line != found[k]), len(replaced))
+    while k < len(replaced) and not _is_statement(replaced[k]):
+        k += 1
+    return first + k
 
 
 # ------------------------------------------------------------------------ single files and notebooks
@@ -305,6 +363,16 @@ def _diamond(V):
     return _grads(f, a, b)
 
 
+def _skip(V):
+    # c feeds the output directly and through two more nodes: reached early by a breadth-first walk.
+    a, b = V(0.9), V(-0.4)
+    c = a * b
+    d = c * 1.7
+    e = d * -0.8
+    out = c * 0.6 + e * -1.4
+    return _grads(out, a, b)
+
+
 def _zero_grad(api):
     model = _fixed_mlp(api)
     params = model.parameters()
@@ -355,6 +423,7 @@ def _engine_probes():
         "-a": _unary(lambda a: -a, 1.5),
         "shared intermediate": _shared_intermediate,
         "diamond": _diamond,
+        "skip": _skip,
     }
     points = {"exp": (0.8, -0.6), "tanh": (0.8, -0.6), "relu": (1.3, -0.7), "pow3": (1.2, -0.9), "pow_half": (1.6,)}
     for name, op in ops.items():

@@ -6,12 +6,18 @@ import copy
 
 import pytest
 
-from grader.judge.answers import INCOMPLETE, well_formed
-from grader.probes.plan import build_plan
-from grader.reference import reference_results
+from grader.assignment import load_assignment
+from grader.protocol import INCOMPLETE, well_formed
+from grader.reference import public_plan
+from grader.reference import reference_results as answers_to
 
-PLAN = {p["id"]: p for p in build_plan()}
-ONE_OF_EACH_KIND = sorted({p["kind"]: p["id"] for p in build_plan()}.values())
+PUBLIC = public_plan(load_assignment())
+PLAN = {p["id"]: p for p in PUBLIC.probes}
+ONE_OF_EACH_KIND = sorted({p["kind"]: p["id"] for p in PUBLIC.probes}.values())
+
+
+def reference_results():
+    return answers_to(PUBLIC)
 
 
 @pytest.mark.parametrize("probe_id", ONE_OF_EACH_KIND)

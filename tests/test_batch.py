@@ -71,7 +71,8 @@ def graded(klass, tmp_path_factory) -> Path:
 
 def test_gradebook_columns_and_statuses(graded):
     rows = gradebook(graded)
-    assert list(rows[0]) == ["student", "score", "max_score", *PARTS, "status"]
+    assert list(rows[0]) == ["student", "name", "email", "score", "max_score", *PARTS, "status", "graded_score",
+                             "submitted_at", "audit"]
     by = {r["student"]: r for r in rows}
     assert set(by) == {"alice", "bob", "carol", "dave", "erin", "frank"}
     assert by["alice"]["status"] == "graded" and by["alice"]["score"] == "100"
@@ -109,7 +110,7 @@ def test_rerun_skips_force_regrades_edit_regrades_one(klass, tmp_path, capsys):
     reports = sorted((out / "students").glob("*/report.json"))
     mtimes = {p: p.stat().st_mtime_ns for p in reports}
     code, stdout, _ = grade(capsys, klass, "--out", out)
-    assert "0 graded, 6 skipped" in stdout
+    assert "0 graded, 0 could not be graded, 6 skipped" in stdout
     assert {p: p.stat().st_mtime_ns for p in reports} == mtimes
     assert "alice" in stdout and "100 / 100" in stdout
 
@@ -117,12 +118,13 @@ def test_rerun_skips_force_regrades_edit_regrades_one(klass, tmp_path, capsys):
     shutil.copytree(klass, edited)
     (edited / "dave.py").write_text(engine_source().replace("self.grad += ", "self.grad = ", 1), encoding="utf-8")
     code, stdout, _ = grade(capsys, edited, "--out", out)
-    assert "1 graded, 5 skipped" in stdout
+    assert "1 graded, 0 could not be graded, 5 skipped" in stdout
     assert {p: p.stat().st_mtime_ns for p in reports if "dave" not in str(p)} == \
         {p: m for p, m in mtimes.items() if "dave" not in str(p)}
 
     code, stdout, _ = grade(capsys, edited, "--out", out, "--force")
-    assert "6 graded, 0 skipped" in stdout
+    # erin's empty folder could not be graded: it is not counted as graded.
+    assert "5 graded, 1 could not be graded, 0 skipped" in stdout
 
 
 def test_shards_merge_to_the_unsharded_gradebook(klass, graded, tmp_path, capsys):
@@ -227,7 +229,7 @@ def test_printed_output_goes_to_output_txt_only(tmp_path, capsys):
 
     engine.write_text(engine_source(), encoding="utf-8")
     code, stdout, _ = grade(capsys, klass, "--out", out)
-    assert "1 graded, 1 skipped" in stdout
+    assert "1 graded, 0 could not be graded, 1 skipped" in stdout
     assert not (loud / "output.txt").exists()
 
 
@@ -316,7 +318,7 @@ def rerun_grades_the_rest(klass: Path, out: Path, env: dict, finished: list[str]
     rerun = subprocess.run(grade_command(klass, out), cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=600, check=False)
     assert rerun.returncode == 0, rerun.stderr
-    assert f"{8 - len(finished)} graded, {len(finished)} skipped" in rerun.stdout
+    assert f"{8 - len(finished)} graded, 0 could not be graded, {len(finished)} skipped" in rerun.stdout
     rows = {r["student"]: (r["score"], r["status"]) for r in gradebook(out)}
     assert rows == {name: ("100", "graded") if name.startswith("ref") else (template_score, "not started")
                     for name in INTERRUPTED_CLASS}
@@ -387,3 +389,70 @@ def test_a_worker_that_dies_costs_only_the_submission_it_was_grading(monkeypatch
     for student, (result,) in got.items():
         assert result.status == "graded" and result.notes[0].startswith("graded in process"), student
     assert batch_tools.spawned_children() - before == set()
+
+
+# ---- the small things: output folder, empty class, counts, ETA, grader key ------------------------------
+
+def test_an_output_folder_inside_the_submissions_is_not_a_student(klass, tmp_path, capsys):
+    inside = tmp_path / "class"
+    shutil.copytree(klass, inside)
+    for _run in range(2):
+        code, _stdout, stderr = grade(capsys, inside, "--out", inside / "grades")
+        assert code == 0
+    assert "6 submissions" in stderr and "grades" not in {r["student"] for r in gradebook(inside / "grades")}
+
+
+def test_an_empty_submissions_folder_says_so_and_exits_2(tmp_path):
+    (tmp_path / "empty").mkdir()
+    run = subprocess.run([sys.executable, "-m", "grader", "grade", str(tmp_path / "empty"), "--out",
+                          str(tmp_path / "o")], capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert run.returncode == 2 and "holds no submissions" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "o" / "gradebook.csv").exists()
+
+
+def test_a_shard_says_how_many_of_the_class_it_grades(klass, tmp_path, capsys):
+    code, _, stderr = grade(capsys, klass, "--out", tmp_path / "s", "--shard", "1/2")
+    assert code == 0 and "3 of 6 submissions (shard 1/2)" in stderr
+
+
+def test_eta_counts_from_the_first_result_not_the_start(monkeypatch):
+    from grader.batch import progress as progress_module
+
+    clock = [100.0]
+    monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])
+    progress = progress_module.Progress(100)
+    clock[0] = 130.0  # 30 s of start-up before anything is graded
+    for _ in range(2):
+        progress.advance("x")  # the first chunk's results arrive together
+    assert progress.eta_seconds(clock[0]) is None, "no ETA from the first burst alone"
+    for step in range(1, 5):
+        clock[0] = 130.0 + step
+        progress.advance("x")
+    # 4 submissions in 4 s since the first results: 94 left take 94 s (counting start-up would say ~600 s).
+    assert progress.eta_seconds(clock[0]) == pytest.approx(94.0)
+
+
+def test_the_grader_key_covers_the_grading_code_and_the_reference(monkeypatch, tmp_path):
+    from grader.batch import store
+
+    sources = dict(store._grading_sources())
+    package = Path(store.__file__).resolve().parent.parent
+    for module in ("probes", "judge", "checks", "sandbox", "score.py"):
+        assert sources[f"grader/{module}"] == package / module
+    assert sources["reference"] == REFERENCE_DIR / "micrograd"
+    assert "grader/data" in sources, "the student edition's reference answers live there"
+
+    assignment = load_assignment()
+    fake = {name: tmp_path / name.replace("/", "_") for name in ("grader/probes", "reference")}
+    for folder in fake.values():
+        folder.mkdir()
+        (folder / "plan.py").write_text("PLAN = 1\n", encoding="utf-8")
+    monkeypatch.setattr(store, "_grading_sources", lambda: list(fake.items()))
+    before = store.grader_key(assignment)
+    assert store.grader_key(assignment) == before
+    (fake["grader/probes"] / "plan.py").write_text("PLAN = 2\n", encoding="utf-8")
+    after_plan = store.grader_key(assignment)
+    (fake["reference"] / "plan.py").write_text("PLAN = 3\n", encoding="utf-8")
+    after_reference = store.grader_key(assignment)
+    (fake["reference"] / "notes.txt").write_text("not code\n", encoding="utf-8")
+    assert len({before, after_plan, after_reference}) == 3 and store.grader_key(assignment) == after_reference

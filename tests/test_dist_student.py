@@ -11,6 +11,8 @@ import json
 import math
 import os
 import random
+import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -29,7 +31,7 @@ from grader.authoring.template import build_template
 from grader.dist.student import build, without_functions, without_hidden
 from grader.paths import ASSIGNMENTS_DIR, REFERENCE_DIR, REPO_DIR
 from grader.pipeline import grade_one, judge, probe_submission
-from grader.reference import kit_source, known_loops, make_kit, reference_api, reference_results
+from grader.reference import kit_source, make_kit, public_plan, reference_api, reference_results
 from grader.report.gradescope import results as gradescope_results
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
@@ -144,22 +146,85 @@ def test_wheel_leaves_out_the_instructors_tools_and_ships_the_answers(wheel, whe
     assert wheel.name == "micrograde_student-0.1.0-py3-none-any.whl"
     names = set(wheel_files)
     for tool in ("grader/authoring/", "grader/selftest.py", "grader/commands/selftest.py",
-                 "grader/commands/authoring.py", "grader/gradescope/", "grader/dist/"):
+                 "grader/commands/authoring.py", "grader/gradescope/", "grader/dist/", "grader/batch/",
+                 "grader/commands/grade.py", "grader/commands/merge.py"):
         assert not [name for name in names if name.startswith(tool)], tool
     assert {"grader/cli.py", "grader/pipeline.py", "grader/probes/kit.py", "grader/checks/pytest.ini",
-            "grader/data/assignments/micrograd/assignment.toml"} <= names
+            "grader/data/assignments/micrograd/assignment.toml", "micrograde/__init__.py",
+            "micrograde/notebook.py", "grader/report/html.py", "grader/report/svg.py"} <= names
     shipped = json.loads(wheel_files["grader/data/reference_results.json"])
-    assert set(shipped["loops"]) == {"train/one-step", "train/defaults", "train/custom"}
-    assert json.dumps(shipped["results"], sort_keys=True) == json.dumps(reference_results(), sort_keys=True)
-    assert json.dumps(shipped["loops"], sort_keys=True) == json.dumps(known_loops(), sort_keys=True)
+    public = public_plan(load_assignment())
+    assert shipped["plan"] == public.digest and "secret_plans" not in shipped
+    assert {p["id"] for p in shipped["probes"] if p["kind"] == "train"} == {"train/one-step", "train/defaults",
+                                                                              "train/custom"}
+    assert json.dumps(shipped["results"], sort_keys=True) == json.dumps(reference_results(public), sort_keys=True)
     metadata = next(text for name, text in wheel_files.items() if name.endswith(".dist-info/METADATA"))
     assert "Name: micrograde-student\n" in metadata and "Requires-Dist: pytest==" in metadata
     entry_points = next(text for name, text in wheel_files.items() if name.endswith(".dist-info/entry_points.txt"))
     assert "micrograde = grader.cli:main" in entry_points
 
 
+# --- installed as a student installs it: `make check` in the template, dependencies from the package index ----
+
+
+@pytest.fixture(scope="module")
+def made(wheel, tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """A copy of the student template after `make check` on a machine without `micrograde`: it installs the
+    wheel and its dependencies into the folder's .venv (from the package index pip is configured with)."""
+    root = tmp_path_factory.mktemp("template") / "student"
+    shutil.copytree(REPO_DIR / "student_template", root)
+    path = os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep)
+                           if not (Path(folder) / "micrograde").exists() and Path(folder) != Path(sys.executable).parent)
+    done = subprocess.run(["make", "check", f"MICROGRADE_PACKAGE={wheel}"], cwd=root, capture_output=True, text=True,
+                          env={**student_env(), "PATH": path}, timeout=900, check=False)
+    return root, done
+
+
+def venv_python(root: Path, code: str) -> str:
+    return subprocess.run([str(root / ".venv" / "bin" / "python"), "-I", "-c", code], cwd=root, env=student_env(),
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def test_make_check_installs_the_student_edition_then_grades(made):
+    root, done = made
+    assert (root / ".venv" / "bin" / "micrograde").is_file(), done.stderr
+    assert "pip install" in done.stdout and "(not started)" in done.stdout and "Score: 15 / 100" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_the_student_edition_depends_only_on_what_checking_needs(made):
+    root, _ = made
+    requires = json.loads(venv_python(root, "import importlib.metadata as m, json; "
+                                            "print(json.dumps(m.requires('micrograde-student')))"))
+    assert {re.split(r"[=<>]", requirement)[0] for requirement in requires} == {
+        "pytest", "pytest-json-report", "rich", "watchfiles"}
+    installed = venv_python(root, "import importlib.metadata as m; print(sorted(d.metadata['Name'].lower() "
+                                  "for d in m.distributions()))")
+    assert "numpy" not in installed and "matplotlib" not in installed and "pillow" not in installed
+
+
+def test_the_installed_student_edition_offers_check_only_and_grades_a_solution(made):
+    root, _ = made
+    micrograde = root / ".venv" / "bin" / "micrograde"
+    usage = subprocess.run([str(micrograde), "--help"], cwd=root, env=student_env(), capture_output=True, text=True,
+                           timeout=60, check=True).stdout
+    listed = usage.split("positional arguments:")[1].split("options:")[0]
+    commands = set(re.findall(r"^    (\w+) ", listed, re.MULTILINE))
+    assert commands == {"check"}, usage
+    report = check_json(micrograde, REFERENCE_DIR)
+    assert report["score"] == report["max_score"] == 100
+    assert "check" in venv_python(root, "import micrograde; print(micrograde.check.__name__)")
+
+
 def test_the_same_checkout_builds_the_same_wheel(wheel, tmp_path):
-    assert build(tmp_path).read_bytes() == wheel.read_bytes()
+    """Each build in a process of its own: the reference's answers are computed afresh, with new object
+    ids and so new `_prev` set orders, as `make dist-student` does on two days."""
+    built = []
+    for run in range(3):
+        subprocess.run([sys.executable, "-m", "grader.dist.student", "--out", str(tmp_path / str(run))],
+                       cwd=REPO_DIR, check=True, capture_output=True, timeout=300)
+        built.append((tmp_path / str(run) / wheel.name).read_bytes())
+    assert built[0] == built[1] == built[2] == wheel.read_bytes()
 
 
 # --- the installed student edition grades as the instructor's grader does ---------------------------------------
@@ -335,9 +400,9 @@ def test_kit_leaf_backward_and_power_as_the_reference():
 
 def test_students_workflow_installs_this_wheel_by_default(wheel):
     workflow = (REPO_DIR / "student_template" / ".github" / "workflows" / "grade.yml").read_text(encoding="utf-8")
-    package = next(line for line in workflow.splitlines() if line.startswith("  MICROGRADE_PACKAGE: "))
-    assert f"/micrograde-student/releases/download/v{grader_version}/{wheel.name}'" in package
-    assert "github.repository_owner" in package
+    # The template carries the wheel itself, so the workflow installs it from the student's own checkout.
+    package = next(line for line in workflow.splitlines() if line.startswith("  MICROGRADE_WHEEL: "))
+    assert package == f"  MICROGRADE_WHEEL: .github/micrograde/{wheel.name}" and grader_version in wheel.name
 
 
 def test_a_course_sets_where_its_students_install_the_edition_from(tmp_path):

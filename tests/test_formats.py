@@ -13,7 +13,7 @@ from grader.assignment import load_assignment
 from grader.gradescope import SCHEMA
 from grader.paths import REFERENCE_DIR
 from grader.pipeline import grade_one
-from grader.report import available, github, gradescope, junit, mermaid
+from grader.report import available, github, gradescope, html, junit, mermaid, render, svg
 from grader.score import GradeResult, PartResult
 from grader.score import TestResult as CheckResult  # aliased so pytest does not take it for a test class
 
@@ -240,3 +240,57 @@ def test_gradescope_hostile_text_stays_valid() -> None:
     results = json.loads(gradescope.render(hostile_result(parts=3)))
     validate(results)
     assert "\x1b" not in json.dumps(results) and "<script>" not in results["tests"][0]["output"]
+
+
+# --- the graph picture in HTML and Markdown ------------------------------------------------------------------
+
+
+def test_svg_draws_every_value_with_the_expected_one_and_marks_the_first_wrong_node() -> None:
+    graph = {**GRAPH, "node_grads": [0.5, 1.0],
+             "expected": {"data": [-3.375, -1.375], "leaf_grads": [-2.25, 1.5], "node_grads": [1.0, 1.0]}}
+    picture = svg.picture(graph)
+    ET.fromstring(picture)  # well-formed XML
+    assert picture.count("<rect") == 5  # leaves a and b, the constant 2, two ops
+    assert "a = 1.5" in picture and "node 1: mul" in picture and "constant 2" in picture
+    assert "grad 0.5, expected 1" in picture and "data -3.375 ✓" in picture
+    wrong = picture.split('<g class="first-wrong">')[1].split("</g>")[0]
+    assert "node 1: mul" in wrong and "first wrong" in wrong
+    assert picture.count("first wrong") == 1 and picture.count("<line") == 4
+
+
+def test_svg_of_hostile_or_huge_graphs_is_safe_or_absent() -> None:
+    hostile = {**GRAPH, "data": ["<script>alert(1)</script>", 1.0]}
+    picture = svg.picture(hostile)
+    assert "<script" not in picture and "&lt;script&gt;" in picture
+    assert svg.picture({"leaves": [1.0], "nodes": [["add", {"leaf": 0}, {"leaf": 0}]] * 50}) == ""
+    assert svg.picture({"leaves": "x", "nodes": [["add", {"leaf": 7}]]}) == ""
+
+
+def test_html_and_markdown_carry_the_graph_picture(buggy: GradeResult) -> None:
+    page = html.render(buggy)
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 1 and "first wrong" in page
+    assert "<b>mul</b>" in page and "Hint:" in page
+    markdown_report = render(buggy, "markdown")
+    assert markdown_report.count("<svg") == 1 and "first wrong" in markdown_report
+
+
+def test_html_escapes_everything_from_the_submission() -> None:
+    page = html.render(hostile_result(3))
+    assert "<script>" not in page and "\x1b" not in page and "\x00" not in page
+    assert page.count("<svg") == 3
+
+
+def test_markdown_shows_no_float_noise() -> None:
+    result = hostile_result()
+    result.tests[0].expected, result.tests[0].got = -0.6000000000000001, [0.1 + 0.2, 1.0]
+    report = render(result, "markdown")
+    assert "0.6000000000000001" not in report and "0.30000000000000004" not in report
+    assert "expected: -0.6\n" in report and "got: \\[0.3, 1.0\\]" in report
+
+
+def test_github_summary_and_html_show_no_float_noise() -> None:
+    result = hostile_result()
+    result.tests[0].expected, result.tests[0].got = -0.6000000000000001, [0.1 + 0.2, 1.0]
+    for shown in (github.step_summary(result), html.render(result)):
+        assert "0.6000000000000001" not in shown and "0.30000000000000004" not in shown
+        assert "-0.6" in shown and "[0.3, 1]" in shown

@@ -132,3 +132,23 @@ def test_run_autograder_writes_results_even_when_the_grader_crashes(autograder_z
     assert done.returncode == 0, done.stderr
     results = read_results(root)
     assert results["score"] == 0 and "exit status 3" in results["output"]
+
+
+def test_run_autograder_says_when_the_grader_is_not_installed(autograder_zip: Path, tmp_path: Path) -> None:
+    """No `micrograde` on PATH (setup.sh did not finish): the shell's status 127 is explained, not quoted."""
+    root = lay_out(autograder_zip, tmp_path)
+    env = {"MICROGRADE_SUBMISSION_DIR": str(root / "submission"), "MICROGRADE_RESULTS_DIR": str(root / "results"),
+           "PATH": "/usr/bin:/bin"}
+    assert shutil.which("micrograde", path=env["PATH"]) is None
+    done = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env, check=False,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    results = read_results(root)
+    assert results["score"] == 0 and "not installed" in results["output"] and "127" not in results["output"]
+
+
+def test_the_zip_holds_no_reference_solution(autograder_zip: Path) -> None:
+    with zipfile.ZipFile(autograder_zip) as archive:
+        names = archive.namelist()
+    assert not [name for name in names if name.startswith("reference/")]
+    assert "grader/data/reference_results.json" in names

@@ -290,6 +290,19 @@ def test_nothing_outside_the_output_folder_changes(batch):
                          "run shows up here too):\n" + "\n".join(changed))
 
 
+@pytest.mark.parametrize("hostile", [h for h in HOSTILES if h.form == "pipe-records"], ids=lambda h: h.name)
+def test_a_malformed_record_costs_its_submission_only_and_says_why(batch, hostile: Hostile):
+    """Whatever the child writes to the results pipe, its report stays small and names what was refused."""
+    report_file = batch.out / "students" / hostile.name / "report.json"
+    assert report_file.is_file(), f"{hostile.name}: no report.json"
+    assert report_file.stat().st_size < 1 << 20, f"{hostile.name}: report.json of {report_file.stat().st_size} bytes"
+    text = report_file.read_text(encoding="utf-8")
+    assert batch.reports[hostile.name]["status"] == "graded"
+    assert "INTERNALERROR" not in text
+    if hostile.expect:
+        assert hostile.expect in text, f"{hostile.name}: the report does not say {hostile.expect!r}"
+
+
 # ------------------------------------------------------------------------------------------- bad numbers
 
 def refuse_constant(name: str):

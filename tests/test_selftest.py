@@ -9,11 +9,21 @@ from grader.assignment import load_assignment
 from grader.paths import REFERENCE_DIR
 from grader.selftest import Outcome, Report, generate_mutants, sample_mutants, selftest
 
+# The assignment with every op that has a solution region (the lecture's and sigmoid and log): every
+# declared op is mutated, and the oracle evaluates each of them from its declaration.
+EVERY_OP = load_assignment("activations")
+
 
 @pytest.fixture(scope="module")
 def run() -> tuple[Report, list[Outcome]]:
     # The full run takes about a minute, so no --limit is needed.
-    return selftest()
+    return selftest(assignment=EVERY_OP)
+
+
+def test_every_declared_op_with_a_solution_region_is_mutated(run: tuple[Report, list[Outcome]]) -> None:
+    _, outcomes = run
+    live = {o.mutant.task_id for o in outcomes if not o.equivalent}
+    assert {"add", "mul", "pow", "exp", "tanh", "relu", "sigmoid", "log"} <= live
 
 
 def by_description(outcomes: list[Outcome], task_id: str, old: str, new: str) -> list[Outcome]:
@@ -31,7 +41,7 @@ def test_kill_rate_among_non_equivalent_mutants(run: tuple[Report, list[Outcome]
 def test_every_stubbed_region_has_mutants(run: tuple[Report, list[Outcome]]) -> None:
     _, outcomes = run
     mutated = {o.mutant.task_id for o in outcomes}
-    assert set(load_assignment().stubs) <= mutated
+    assert set(load_assignment().stubs) | set(EVERY_OP.stubs) <= mutated
 
 
 def test_a_harmless_rewrite_is_equivalent(run: tuple[Report, list[Outcome]]) -> None:

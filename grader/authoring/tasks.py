@@ -1,7 +1,7 @@
 """The reference package and the tasks an assignment makes of it, as every generated document shows them.
 
 A task's points and title come from the assignment file, its instruction from the solution marker,
-and its concept (what the lecture teaches at that point) from CONCEPTS below.
+and its concept (what the lecture teaches at that point) from its declaration in grader/parts.py.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from grader.assignment import PART_IDS, Assignment, load_assignment
 from grader.authoring.markers import AuthoringError, parse_regions, stub_regions
+from grader.parts import concept
 
 PACKAGE = "micrograd"
 
@@ -19,31 +20,6 @@ SUMMARY = (
     "computed, a backward pass that applies the chain rule through that record, and a small neural network\n"
     "trained by gradient descent on top of it."
 )
-
-# What the lecture teaches with each part, one or two sentences a student reads before writing the code.
-CONCEPTS = {
-    "add": "A `+` node passes its gradient through unchanged: the local derivative is 1 for both inputs. "
-           "Gradients accumulate with `+=`, because a value used twice (`a + a`) collects a share from each use.",
-    "mul": "A `*` node swaps its inputs: the local derivative with respect to one input is the other input's "
-           "value, multiplied by the output's gradient (the chain rule).",
-    "pow": "The power rule for a constant exponent, d(x**k)/dx = k * x**(k-1). With it, division needs no "
-           "code of its own: a / b is a * b**-1.",
-    "exp": "The exponential is its own derivative, so the backward pass reuses the output's value.",
-    "tanh": "The neuron's squashing activation. Its derivative 1 - tanh(x)**2 needs only the output, so one "
-            "node stands in for the whole formula built from exp.",
-    "relu": "A piecewise-linear activation: the gradient flows through where the input was positive and "
-            "stops where it was not.",
-    "neg": "Negation is multiplication by -1: an operation built from others needs no backward pass of its own.",
-    "sub": "a - b is a + (-b), so its gradient comes from add and neg.",
-    "div": "a / b is a * b**-1, so its gradient comes from mul and pow.",
-    "backward": "Backpropagation visits the graph in reverse topological order, so a node's gradient is "
-                "complete before it is passed on; the output's own gradient is seeded with 1.",
-    "zero_grad": "backward() adds to .grad, so each training step must first reset every parameter's "
-                 "gradient; forgetting it is the bug the lecture walks into.",
-    "train": "Gradient descent: forward pass, loss, zero the gradients, backward pass, then move every "
-             "parameter a small step against its gradient.",
-}
-
 
 @dataclass(frozen=True)
 class Task:
@@ -111,7 +87,7 @@ def tasks(assignment: Assignment, sources: dict[str, str]) -> list[Task]:
             id=part.id,
             title=part.title,
             points=part.points,
-            concept=CONCEPTS.get(part.id, ""),
+            concept=concept(part.id),
             instruction=region.instruction if region else None,
             file=file,
             stubbed=part.id in assignment.stubs,

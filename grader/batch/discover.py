@@ -9,23 +9,36 @@ Understood layouts (auto-detected, or forced with `--layout`):
   name); id = `<name>_<userid>`; one student's files are grouped into one folder.
 - classroom: GitHub Classroom clones `<assignment>-<username>/` (git repos, or any folders under a folder
   named `*-submissions`); id = `<username>`.
+- classroom50: what Classroom 50's `gh teacher download` writes: `<classroom>-<assignment>-<username>/`
+  clones, each with the `result.json` of its latest submission, and `scores.csv` beside them; id = the
+  result's `owner` (else `<username>`).
+
+Each entry also carries what the export says about the submission (`Entry.info`): the student's name and
+email (Gradescope), the Canvas user id, and the submission time, taken from the export itself (Gradescope's
+`:created_at:`, the Canvas file's time, Classroom 50's result `datetime` or submit tag, a git clone's last
+commit date) so that it stays the same however often the class is graded again.
 
 A .zip given as SUBMISSIONS is unpacked first, with the single-submission loader's bounds.
 """
 from __future__ import annotations
 
+import calendar
+import json
 import os
 import re
 import shutil
+import subprocess
 import zipfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.batch.policy import POLICY_FILES
 from grader.load.archive import unpack_zip
 from grader.load.submission import DEFAULT_LIMITS, SubmissionError
 
-LAYOUTS = ("auto", "plain", "gradescope", "canvas", "classroom")
+LAYOUTS = ("auto", "plain", "gradescope", "canvas", "classroom", "classroom50")
 SUFFIXES = (".zip", ".py", ".ipynb")
 GRADESCOPE_METADATA = "submission_metadata.yml"
 CANVAS_NAME = re.compile(r"^(?P<name>[A-Za-z0-9-]+?)(?:_late)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<file>.+)$", re.IGNORECASE)
@@ -33,6 +46,12 @@ CANVAS_NAME = re.compile(r"^(?P<name>[A-Za-z0-9-]+?)(?:_late)?_(?P<user>\d+)_(?P
 CANVAS_RESUBMIT = re.compile(r"-\d+(?=\.[^.]+$)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 METADATA_MAX_BYTES = 5_000_000
+CLASSROOM50_RESULT = "result.json"
+CLASSROOM50_SCHEMA = "classroom50/result/v1"
+# submit/<UTC timestamp with dashes for colons>-<short sha>, the tag Classroom 50 grades.
+SUBMIT_TAG = re.compile(r"^submit/(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z")
+# Files of a clone that are not the student's code: a refreshed result must not make it "changed".
+NOT_SUBMITTED = frozenset({CLASSROOM50_RESULT, "results.json", "release-body.md"})
 
 
 class DiscoveryError(ValueError):
@@ -41,9 +60,12 @@ class DiscoveryError(ValueError):
 
 @dataclass(frozen=True)
 class Entry:
-    """One student's submission: `path` (a folder or file) is what gets graded and hashed."""
+    """One student's submission: `path` (a folder or file) is what gets graded and hashed. `info` holds what
+    the export says about it: "name", "email", "canvas_id", "submitted_at" (UTC, `YYYY-MM-DDTHH:MM:SSZ`),
+    "submitted_from" (where that time was read) and "late_mark" (the platform's own late flag)."""
     id: str
     path: Path
+    info: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def display(self) -> str:
@@ -62,6 +84,7 @@ def unpack_class_zip(archive: Path, target: Path) -> Path:
     try:
         unpack_zip(archive, target, DEFAULT_LIMITS, [])
         _copy_gradescope_metadata(archive, target)
+        _keep_entry_times(archive, target)
     except SubmissionError as exc:
         raise DiscoveryError(str(exc)) from None
     entries = [p for p in target.iterdir() if not p.name.startswith(".")]
@@ -69,6 +92,18 @@ def unpack_class_zip(archive: Path, target: Path) -> Path:
     if len(entries) == 1 and entries[0].is_dir() and not (entries[0] / "micrograd").is_dir():
         return entries[0]
     return target
+
+
+def _keep_entry_times(archive: Path, target: Path) -> None:
+    """Each unpacked file gets its zip entry's time (read as UTC), not the time of this run: a Canvas
+    export's file time is when the file was submitted, and must be the same on every regrade."""
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            parts = info.filename.replace("\\", "/").split("/")
+            file = target.joinpath(*parts) if ".." not in parts and not info.filename.startswith("/") else None
+            if file is not None and file.is_file() and not file.is_symlink():
+                stamp = calendar.timegm((*info.date_time, 0, 0, 0))
+                os.utime(file, (stamp, stamp))
 
 
 def _copy_gradescope_metadata(archive: Path, target: Path) -> None:
@@ -83,32 +118,44 @@ def _copy_gradescope_metadata(archive: Path, target: Path) -> None:
                 destination.write_bytes(zf.read(info)[:METADATA_MAX_BYTES])
 
 
-def discover(root: Path, workdir: Path, layout: str = "auto") -> tuple[str, list[Entry]]:
+Found = tuple[str, Path, dict]
+
+
+def discover(root: Path, workdir: Path, layout: str = "auto", exclude: tuple[Path, ...] = ()) -> tuple[str, list[Entry]]:
     """The layout found and the submissions in `root`, sorted by id, ids unique.
 
     `workdir` is an empty folder the caller keeps for the run: grouped Canvas files are assembled there.
+    `exclude`: folders that are never submissions (the run's own output folder, when it sits inside `root`).
+    A folder with no submissions in it is an error, not an empty class.
     """
     if not root.is_dir():
         raise DiscoveryError(f"{root} is not a folder or a .zip of submissions")
     if (root / "micrograd").is_dir() or (root / "engine.py").is_file():
         raise DiscoveryError(f"{root} looks like one submission, not a folder of them; "
                              "grade it with `micrograde check`")
+    skipped = {path.resolve() for path in exclude}
     if layout == "auto":
-        layout = detect_layout(root)
-    finder = {"plain": _plain, "gradescope": _gradescope, "canvas": _canvas, "classroom": _classroom}[layout]
-    raw = finder(root, workdir)
+        layout = detect_layout(root, skipped)
+    finder = {"plain": _plain, "gradescope": _gradescope, "canvas": _canvas, "classroom": _classroom,
+              "classroom50": _classroom50}[layout]
+    raw = [found for found in finder(root, workdir, skipped) if found[1].resolve() not in skipped]
+    if not raw:
+        raise DiscoveryError(f"{root} holds no submissions (no folder, .zip, .py or .ipynb)")
     return layout, _unique(raw)
 
 
-def detect_layout(root: Path) -> str:
-    visible = _visible(root)
+def detect_layout(root: Path, skipped: set[Path] = frozenset()) -> str:
+    visible = [p for p in _visible(root) if p.resolve() not in skipped]
+    folders = [p for p in visible if p.is_dir()]
+    if folders and ((root / "scores.csv").is_file() or all(_is_classroom50_clone(p) for p in folders)) \
+            and any(_is_classroom50_clone(p) for p in folders):
+        return "classroom50"
     if (root / GRADESCOPE_METADATA).is_file() or (visible and all(
             p.is_dir() and p.name.startswith("submission_") for p in visible)):
         return "gradescope"
     files = [p for p in visible if p.is_file()]
-    if files and all(CANVAS_NAME.match(p.name) for p in files) and not any(p.is_dir() for p in visible):
+    if files and all(CANVAS_NAME.match(p.name) for p in files) and not folders:
         return "canvas"
-    folders = [p for p in visible if p.is_dir()]
     if len(folders) >= 2 and len(folders) == len(visible) and _classroom_prefix(folders) and (
             root.name.endswith("-submissions") or all((p / ".git").exists() for p in folders)):
         return "classroom"
@@ -116,64 +163,92 @@ def detect_layout(root: Path) -> str:
 
 
 def _visible(root: Path) -> list[Path]:
-    return sorted(p for p in root.iterdir() if not p.name.startswith((".", "__MACOSX", "__pycache__")))
+    """The entries that may be submissions: not hidden, not the course's policy files."""
+    return sorted(p for p in root.iterdir()
+                  if not p.name.startswith((".", "__MACOSX", "__pycache__")) and p.name not in POLICY_FILES)
 
 
-def _plain(root: Path, _workdir: Path) -> list[tuple[str, Path]]:
+def _plain(root: Path, _workdir: Path, _skipped: set[Path]) -> list[Found]:
     found = []
     for path in _visible(root):
         if path.is_dir():
-            found.append((path.name, path))
+            found.append((path.name, path, _git_info(path)))
         elif path.is_file() and path.suffix.lower() in SUFFIXES:
-            found.append((path.stem, path))
+            found.append((path.stem, path, {}))
     return found
 
 
-def _gradescope(root: Path, _workdir: Path) -> list[tuple[str, Path]]:
-    sids = _gradescope_sids(root / GRADESCOPE_METADATA)
+def _gradescope(root: Path, _workdir: Path, _skipped: set[Path]) -> list[Found]:
+    submitters = gradescope_metadata(root / GRADESCOPE_METADATA)
     found = []
     for path in _visible(root):
         if path.is_dir() and path.name.startswith("submission_"):
             number = path.name.removeprefix("submission_")
-            found.append((sids.get(path.name) or number, path))
+            info = submitters.get(path.name, {})
+            found.append((info.pop("sid", None) or number, path, info))
     return found
 
 
-def _gradescope_sids(metadata: Path) -> dict[str, str]:
-    """Folder name → the first submitter's :sid:, read line by line (the file is Ruby-flavoured YAML)."""
+def gradescope_metadata(metadata: Path) -> dict[str, dict]:
+    """Folder name → the first submitter's "sid", "name" and "email", and the submission's "submitted_at",
+    read line by line (the file is Ruby-flavoured YAML)."""
     if not metadata.is_file() or metadata.stat().st_size > METADATA_MAX_BYTES:
         return {}
-    sids: dict[str, str] = {}
-    current = None
+    found: dict[str, dict] = {}
+    current, submitter = None, 0
     for line in metadata.read_text(encoding="utf-8", errors="replace").splitlines():
         top = re.match(r"^(submission_\w+):\s*$", line)
         if top:
-            current = top.group(1)
+            current, submitter = top.group(1), 0
+            found[current] = {}
             continue
-        sid = re.match(r"^\s*:sid:\s*['\"]?([^'\"]+?)['\"]?\s*$", line)
-        if sid and current and current not in sids and sid.group(1) not in ("", "~", "null"):
-            sids[current] = sid.group(1)
-    return sids
+        if current is None:
+            continue
+        if re.match(r"^\s*-\s*:\w+:", line):
+            submitter += 1  # each "- :key:" starts a submitter; only the first one names the row
+        field_match = re.match(r"^\s*-?\s*:(sid|name|email|created_at):\s*['\"]?(.*?)['\"]?\s*$", line)
+        if not field_match or field_match.group(2) in ("", "~", "null"):
+            continue
+        key, value = field_match.groups()
+        if key == "created_at":
+            if not line.startswith("  :created_at:"):
+                continue  # an earlier submission's time, in its :history:
+            when = utc_instant(value)
+            if when:
+                found[current].setdefault("submitted_at", when)
+                found[current].setdefault("submitted_from", "Gradescope submission_metadata.yml")
+        elif submitter <= 1:
+            found[current].setdefault(key, value[:200])
+    return found
 
 
-def _canvas(root: Path, workdir: Path) -> list[tuple[str, Path]]:
+def _canvas(root: Path, workdir: Path, _skipped: set[Path]) -> list[Found]:
     groups: dict[str, list[tuple[str, Path]]] = {}
+    marks: dict[str, dict] = {}
     for path in _visible(root):
         match = CANVAS_NAME.match(path.name) if path.is_file() else None
         if not match:
             continue
         original = CANVAS_RESUBMIT.sub("", match.group("file"))
-        groups.setdefault(f"{match.group('name')}_{match.group('user')}", []).append((original, path))
+        student = f"{match.group('name')}_{match.group('user')}"
+        groups.setdefault(student, []).append((original, path))
+        info = marks.setdefault(student, {"canvas_id": match.group("user")})
+        if "_late_" in path.name.lower():
+            info["late_mark"] = "Canvas marked it late"
+        # The export's file time is when Canvas received the file; the latest of a student's files counts.
+        when = datetime.fromtimestamp(path.stat().st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if when > info.get("submitted_at", ""):
+            info.update(submitted_at=when, submitted_from="Canvas export file time")
     found = []
     for student, files in sorted(groups.items()):
         if len(files) == 1:
-            found.append((student, files[0][1]))
+            found.append((student, files[0][1], marks[student]))
             continue
         folder = workdir / "canvas" / safe_id(student)
         folder.mkdir(parents=True, exist_ok=True)
         for original, path in files:
             shutil.copyfile(path, folder / Path(original).name)
-        found.append((student, folder))
+        found.append((student, folder, marks[student]))
     return found
 
 
@@ -187,16 +262,91 @@ def _classroom_prefix(folders: list[Path]) -> str:
     return prefix[:cut + 1] if cut > 0 else ""
 
 
-def _classroom(root: Path, _workdir: Path) -> list[tuple[str, Path]]:
-    folders = [p for p in _visible(root) if p.is_dir()]
+def _classroom(root: Path, _workdir: Path, skipped: set[Path]) -> list[Found]:
+    folders = [p for p in _visible(root) if p.is_dir() and p.resolve() not in skipped]
     prefix = _classroom_prefix(folders) if len(folders) >= 2 else ""
-    return [(p.name.removeprefix(prefix) or p.name, p) for p in folders]
+    return [(p.name.removeprefix(prefix) or p.name, p, _git_info(p)) for p in folders]
 
 
-def _unique(raw: list[tuple[str, Path]]) -> list[Entry]:
+def _is_classroom50_clone(folder: Path) -> bool:
+    return _classroom50_result(folder) is not None
+
+
+def _classroom50_result(folder: Path) -> dict | None:
+    """The clone's result.json when it is a Classroom 50 result (small, parseable, the right schema)."""
+    file = folder / CLASSROOM50_RESULT
+    try:
+        if not file.is_file() or file.stat().st_size > METADATA_MAX_BYTES:
+            return None
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("schema") == CLASSROOM50_SCHEMA else None
+
+
+def _classroom50(root: Path, _workdir: Path, skipped: set[Path]) -> list[Found]:
+    folders = [p for p in _visible(root) if p.is_dir() and p.resolve() not in skipped]
+    prefix = _classroom_prefix(folders) if len(folders) >= 2 else ""
+    found = []
+    for folder in folders:
+        result = _classroom50_result(folder) or {}
+        owner = result.get("owner") if isinstance(result.get("owner"), str) else None
+        info = _git_info(folder)
+        when = utc_instant(str(result.get("datetime", ""))) or submit_tag_instant(str(result.get("submission", "")))
+        if when:
+            info.update(submitted_at=when, submitted_from="Classroom 50 result.json datetime")
+        found.append((owner or folder.name.removeprefix(prefix) or folder.name, folder, info))
+    return found
+
+
+def _git_info(folder: Path) -> dict:
+    """A git clone's submission time: its latest submit/ tag (Classroom 50), else its last commit's date."""
+    if not (folder / ".git").exists() or shutil.which("git") is None:
+        return {}
+    tags = _git(folder, "tag", "--list", "submit/*", "--sort=-refname")
+    for tag in tags.splitlines():
+        when = submit_tag_instant(tag.strip())
+        if when:
+            return {"submitted_at": when, "submitted_from": f"git tag {tag.strip()[:80]}"}
+    when = utc_instant(_git(folder, "log", "-1", "--format=%cI").strip())
+    return {"submitted_at": when, "submitted_from": "git commit date"} if when else {}
+
+
+def _git(folder: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=30,
+                              check=False, env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(folder),
+                                                "PATH": "/usr/bin:/bin", "GIT_CEILING_DIRECTORIES": str(folder.parent)})
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
+
+
+def utc_instant(text: str) -> str | None:
+    """An ISO-8601-ish time (with an offset, or UTC if none) as `YYYY-MM-DDTHH:MM:SSZ` in UTC, or None."""
+    text = text.strip()
+    match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$", text)
+    if not match:
+        return None
+    day, clock, zone = match.groups()
+    zone = "+00:00" if zone in (None, "Z") else (zone if ":" in zone else f"{zone[:3]}:{zone[3:]}")
+    try:
+        moment = datetime.fromisoformat(f"{day}T{clock}{zone}")
+    except ValueError:
+        return None
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def submit_tag_instant(tag: str) -> str | None:
+    """The UTC instant in a Classroom 50 submit tag (`submit/2026-06-01T14-32-05Z-a1b2c3d`), or None."""
+    match = SUBMIT_TAG.match(tag)
+    return utc_instant(f"{match.group(1)}T{match.group(2)}:{match.group(3)}:{match.group(4)}Z") if match else None
+
+
+def _unique(raw: list[Found]) -> list[Entry]:
     """Safe, unique ids: a clash (alice/ and alice.py) keeps the extension on the later one."""
     entries: dict[str, Entry] = {}
-    for student, path in sorted(raw, key=lambda item: (safe_id(item[0]), item[1].name)):
+    for student, path, info in sorted(raw, key=lambda item: (safe_id(item[0]), item[1].name)):
         sid = safe_id(student)
         if sid in entries:
             sid = safe_id(path.name)
@@ -204,7 +354,7 @@ def _unique(raw: list[tuple[str, Path]]) -> list[Entry]:
         base = sid
         while sid in entries:
             sid, n = f"{base}-{n}", n + 1
-        entries[sid] = Entry(sid, path)
+        entries[sid] = Entry(sid, path, dict(info))
     return sorted(entries.values(), key=lambda e: e.id)
 
 

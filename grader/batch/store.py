@@ -4,6 +4,7 @@
     OUTDIR/students/<id>/report.md     what the student reads
     OUTDIR/students/<id>/output.txt    what the submission printed, cleaned and bounded; only if it printed
     OUTDIR/students/<id>/state.json    {"content": hash of the submission, "grader": grader key}
+    OUTDIR/students/<id>/submission.json  what the export says: name, email, submission time (see discover)
 
 The printed output goes to its own file because the reports are handed back to students, and a
 submission's output is not the grader's to echo to them (it may quote tests, or carry terminal escapes).
@@ -22,15 +23,22 @@ from pathlib import Path
 
 from grader import __version__
 from grader.assignment import Assignment
+from grader.batch.discover import NOT_SUBMITTED
 from grader.report import render
 from grader.report.sanitize import clean
 from grader.score import GradeResult
 
 OUTPUT_FILE = "output.txt"
+INFO_FILE = "submission.json"
 # Enough to see what a student's code printed or the traceback it died with; floods are cut.
 OUTPUT_LIMIT = 4000
 
 _SKIPPED_FOLDERS = {".git", "__pycache__", "__MACOSX"}
+# The modules of the grader package whose code decides what a report says.
+GRADING_MODULES = ("load", "probes", "sandbox", "judge", "checks", "report", "data", "score.py", "pipeline.py",
+                   "reference.py", "assignment.py", "__init__.py")
+# The files of the grader and the reference that decide a grade.
+_GRADING_SUFFIXES = (".py", ".ini", ".json", ".toml")
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -47,7 +55,8 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 
 def content_hash(path: Path) -> str:
-    """sha256 over every file's relative path and bytes, in sorted order; links hash their target text."""
+    """sha256 over every file's relative path and bytes, in sorted order; links hash their target text. The
+    platform's files beside a clone's code (Classroom 50's result.json) are not the student's and are left out."""
     digest = hashlib.sha256()
     if path.is_file():
         digest.update(b"F\0" + path.name.encode() + b"\0")
@@ -56,6 +65,8 @@ def content_hash(path: Path) -> str:
     for folder, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_FOLDERS)
         for name in sorted(files):
+            if folder == str(path) and name in NOT_SUBMITTED:
+                continue
             file = Path(folder) / name
             rel = file.relative_to(path).as_posix()
             if file.is_symlink():
@@ -84,10 +95,34 @@ def output_excerpt(output: str) -> str:
 
 
 def grader_key(assignment: Assignment) -> str:
-    """Changes when the grader's version or the assignment file changes: then every report is stale."""
+    """Changes when anything that decides a grade changes: the grader's version, the assignment file, the
+    grader's own source (probe plan, runners, sandbox, checks, judge, scoring, reports) and the reference's
+    answers (the reference solution, or in the student edition the reference data it ships). Then every
+    report is stale and is graded again."""
+    digest = hashlib.sha256()
     toml = assignment.directory / "assignment.toml"
-    data = toml.read_bytes() if toml.is_file() else assignment.id.encode()
-    return f"{__version__}+{hashlib.sha256(data).hexdigest()[:16]}"
+    digest.update(b"assignment\0" + (toml.read_bytes() if toml.is_file() else assignment.id.encode()) + b"\0")
+    for label, root in _grading_sources():
+        for file in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if file.is_file() and "__pycache__" not in file.parts and file.suffix in _GRADING_SUFFIXES:
+                relative = file.relative_to(root).as_posix() if root.is_dir() else file.name
+                digest.update(f"{label}/{relative}\0".encode())
+                _hash_file(digest, file)
+    return f"{__version__}+{digest.hexdigest()[:16]}"
+
+
+def _grading_sources() -> list[tuple[str, Path]]:
+    """What a grade depends on besides the submission: the parts of the grader package that load, probe,
+    judge, score and write the reports (its data folder included, where the student edition keeps the
+    reference's answers) and, in the instructor's checkout, the reference. The batch runner, the commands and
+    the authoring tools are left out: changing them changes no report."""
+    from grader.paths import REFERENCE_DIR
+
+    package = Path(__file__).resolve().parent.parent
+    sources = [(f"grader/{name}", package / name) for name in GRADING_MODULES]
+    if (REFERENCE_DIR / "micrograd").is_dir():
+        sources.append(("reference", REFERENCE_DIR / "micrograd"))
+    return sources
 
 
 class StudentStore:
@@ -117,13 +152,30 @@ class StudentStore:
             stale.unlink(missing_ok=True)
         write_atomic(folder / "report.json", render(result, "json"))
         write_atomic(folder / "report.md", render(result, "markdown"))
-        excerpt = output_excerpt(result.output)
+        excerpt = output_excerpt(result.output + "".join(f"[micrograde] {line}\n" for line in result.load_problems))
         if excerpt:
             write_atomic(folder / OUTPUT_FILE, excerpt)
         else:
             # A regrade that prints nothing must not leave the previous run's output beside the new report.
             (folder / OUTPUT_FILE).unlink(missing_ok=True)
         write_atomic(folder / "state.json", json.dumps({"content": content, "grader": grader}, indent=2) + "\n")
+
+    def save_info(self, student: str, info: dict) -> None:
+        """What the export says about the submission (name, email, time); rewritten only when it changes, so
+        a rerun over the same export leaves the folder as it was."""
+        file = self.folder(student) / INFO_FILE
+        text = json.dumps(info, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        if info and (not file.is_file() or file.read_text(encoding="utf-8") != text):
+            write_atomic(file, text)
+
+    def info(self, student: str) -> dict:
+        """The saved submission.json, or {} (a folder merged from an older run has none)."""
+        try:
+            data = json.loads((self.folder(student) / INFO_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} \
+            if isinstance(data, dict) else {}
 
     def reports(self) -> Iterator[tuple[str, dict]]:
         """Every saved report.json with its student id, in id order, one at a time; unreadable ones are

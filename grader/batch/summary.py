@@ -1,17 +1,21 @@
-"""What the instructor reads, rebuilt from every students/<id>/report.json: the gradebook, the class
-summary (Markdown and HTML) and its plots. Rebuilding from the reports is what lets a resumed run, a
-shard or a merge produce the same files as one run over the whole class."""
+"""What the instructor reads, rebuilt from every students/<id>/report.json: the gradebook (with the course
+policy applied and audited), the Canvas import file, the class summary (Markdown and HTML), its plots and
+the dashboard. Rebuilding from the reports is what lets a resumed run, a shard or a merge produce the same
+files as one run over the whole class."""
 from __future__ import annotations
 
 import csv
 import html
 import io
+import json
 import statistics
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignment import Assignment
+from grader.batch.policy import Policy, apply
 from grader.batch.store import StudentStore, write_atomic
 from grader.judge.diagnoses import CATALOGUE, describe
 from grader.report.markdown import escape
@@ -19,7 +23,16 @@ from grader.report.sanitize import clean
 
 HISTOGRAM = "score_histogram.png"
 PASS_RATE = "part_pass_rate.png"
+GRADEBOOK = "gradebook.csv"
+CANVAS_GRADEBOOK = "canvas_gradebook.csv"
+POLICY_JSON = "policy.json"
 EXAMPLES_PER_DIAGNOSIS = 3
+# A failing part whose diagnosis only says "a part it is built on is broken" says nothing new about the
+# student: the broken part has its own line.
+NOT_A_CAUSE = {"built_on_broken"}
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 STYLE = ("<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto}"
          "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
          "td.n{text-align:right}</style></head><body>")
@@ -27,12 +40,19 @@ STYLE = ("<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em
 
 @dataclass
 class Row:
-    """One gradebook line."""
+    """One gradebook line: `score` is what the gradebook records (after the course policy), `graded` what the
+    grader gave, `audit` why they differ."""
     student: str
     score: float
     max_score: float
     parts: dict[str, float]
     status: str
+    graded: float = 0.0
+    audit: str = ""
+    name: str = ""
+    email: str = ""
+    submitted_at: str = ""
+    canvas_id: str = ""
 
 
 def gradebook_status(report: dict, assignment: Assignment) -> str:
@@ -54,35 +74,82 @@ def digest(report: dict) -> dict:
 
     parts = [kept(part, ("id", "score", "max_score", "status", "diagnosis"))
              for part in report.get("parts", []) if isinstance(part, dict)]
-    return {**kept(report, ("status", "error", "score", "max_score")), "parts": parts}
+    return {**kept(report, ("status", "error", "score", "max_score", "curves")), "parts": parts}
 
 
-def rows(reports: dict[str, dict], assignment: Assignment) -> list[Row]:
+def rows(reports: dict[str, dict], assignment: Assignment, infos: dict[str, dict] | None = None,
+         policy: Policy | None = None) -> list[Row]:
+    """The gradebook's rows, with each student's export details and the course policy applied."""
+    infos, policy = infos or {}, policy or Policy()
     found = []
     for student, report in reports.items():
+        info = infos.get(student, {})
         parts = {p["id"]: float(p["score"]) for p in report.get("parts", [])}
-        found.append(Row(student, float(report.get("score", 0)), float(report.get("max_score", assignment.max_score)),
-                         parts, gradebook_status(report, assignment)))
+        graded = float(report.get("score", 0))
+        status = gradebook_status(report, assignment)
+        adjusted = apply(policy, student, graded, float(report.get("max_score", assignment.max_score)), status,
+                         info.get("submitted_at"))
+        audit = "; ".join(filter(None, [info.get("late_mark", ""), adjusted.audit]))
+        found.append(Row(student, adjusted.score, float(report.get("max_score", assignment.max_score)), parts, status,
+                         graded=graded, audit=audit, name=info.get("name", ""), email=info.get("email", ""),
+                         submitted_at=info.get("submitted_at", ""), canvas_id=info.get("canvas_id", "")))
     return found
 
 
-def gradebook_csv(table: list[Row], assignment: Assignment) -> str:
+def spreadsheet_safe(cell: str) -> str:
+    """A cell no spreadsheet runs as a formula: one starting with = + - @ tab or CR gets a leading quote,
+    which Excel, LibreOffice and Google Sheets show as text."""
+    return f"'{cell}" if cell.startswith(FORMULA_STARTS) else cell
+
+
+def _csv(lines: list[list[str]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    part_ids = [p.id for p in assignment.parts]
-    writer.writerow(["student", "score", "max_score", *part_ids, "status"])
-    for row in table:
-        writer.writerow([row.student, f"{row.score:g}", f"{row.max_score:g}",
-                         *(f"{row.parts.get(pid, 0.0):g}" for pid in part_ids), row.status])
+    for line in lines:
+        writer.writerow([spreadsheet_safe(cell) for cell in line])
     return buffer.getvalue()
 
 
-def common_diagnoses(reports: dict[str, dict]) -> list[tuple[str, str, list[str]]]:
-    """(diagnosis, part, students) for each failing part's first diagnosis, most students first."""
+def gradebook_csv(table: list[Row], assignment: Assignment) -> str:
+    part_ids = [p.id for p in assignment.parts]
+    lines = [["student", "name", "email", "score", "max_score", *part_ids, "status", "graded_score",
+              "submitted_at", "audit"]]
+    for row in table:
+        lines.append([row.student, row.name, row.email, f"{row.score:g}", f"{row.max_score:g}",
+                      *(f"{row.parts.get(pid, 0.0):g}" for pid in part_ids), row.status, f"{row.graded:g}",
+                      row.submitted_at, row.audit])
+    return _csv(lines)
+
+
+def canvas_csv(table: list[Row], assignment: Assignment, policy: Policy | None = None) -> str:
+    """Canvas's gradebook import file: Student, ID, SIS User ID, SIS Login ID, Section, then the assignment's
+    column ("Title (id)" when the course declared Canvas's assignment id, else a new column "Title"), and a
+    "Points Possible" row. Canvas matches a row by ID (its user id, known from a Canvas export), else by
+    SIS User ID; other exports give the student id there."""
+    assignment_id = policy.canvas_assignment_id if policy else ""
+    column = f"{assignment.title} ({assignment_id})" if assignment_id else assignment.title
+    lines = [[*CANVAS_COLUMNS, column], ["Points Possible", "", "", "", "", f"{assignment.max_score:g}"]]
+    for row in table:
+        sis_user = "" if row.canvas_id else row.student
+        lines.append([row.name or row.student, row.canvas_id, sis_user, "", "", f"{row.score:g}"])
+    return _csv(lines)
+
+
+def graded_only(reports: dict[str, dict], assignment: Assignment) -> dict[str, dict]:
+    """The reports of students who handed in work that was graded: no errors, no untouched templates."""
+    return {s: r for s, r in reports.items() if gradebook_status(r, assignment) == "graded"}
+
+
+def common_diagnoses(reports: dict[str, dict], assignment: Assignment | None = None) -> list[tuple[str, str, list[str]]]:
+    """(diagnosis, part, students) for each failing part's first diagnosis, most students first. Students who
+    did not start are left out (they are counted apart), and so are lines that only blame a broken part."""
+    if assignment is not None:
+        reports = graded_only(reports, assignment)
     students: dict[tuple[str, str], list[str]] = {}
     for student, report in reports.items():
         for part in report.get("parts", []):
-            if part.get("status") not in ("passed", "not graded") and part.get("diagnosis"):
+            if part.get("status") not in ("passed", "not graded") and part.get("diagnosis") \
+                    and part["diagnosis"] not in NOT_A_CAUSE:
                 students.setdefault((part["diagnosis"], part["id"]), []).append(student)
     ranked = sorted(students.items(), key=lambda item: (-len(item[1]), item[0]))
     return [(diagnosis, part, names) for (diagnosis, part), names in ranked]
@@ -93,13 +160,24 @@ def diagnosis_title(code: str) -> str:
 
 
 def pass_rates(reports: dict[str, dict], assignment: Assignment) -> dict[str, float]:
-    graded = [r for r in reports.values() if r.get("status") != "error"]
+    """Per part, the share of graded students (not errors, not untouched templates) who pass it."""
+    graded = list(graded_only(reports, assignment).values())
     return {p.id: (sum(any(q["id"] == p.id and q["status"] == "passed" for q in r.get("parts", []))
                        for r in graded) / len(graded) if graded else 0.0) for p in assignment.parts}
 
 
+def whole_students(ax) -> None:
+    """Ticks on a count of students at whole numbers only."""
+    from matplotlib.ticker import MaxNLocator
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def plot(table: list[Row], rates: dict[str, float], assignment: Assignment, out: Path) -> None:
-    import matplotlib
+    try:
+        import matplotlib
+    except ModuleNotFoundError:  # the plots come with the instructor extra: pip install "micrograde[instructor]"
+        print("micrograde: no plots (install micrograde[instructor] for them)", file=sys.stderr)
+        return
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
@@ -107,6 +185,7 @@ def plot(table: list[Row], rates: dict[str, float], assignment: Assignment, out:
     fig, ax = plt.subplots(figsize=(6, 3.5))
     top = assignment.max_score or 1
     ax.hist([r.score for r in table], bins=20, range=(0, top), color="#4c72b0", edgecolor="white")
+    whole_students(ax)
     ax.set_xlabel(f"score (out of {top:g})")
     ax.set_ylabel("students")
     ax.set_title(f"Scores ({len(table)} students)")
@@ -121,7 +200,7 @@ def plot(table: list[Row], rates: dict[str, float], assignment: Assignment, out:
     ax.bar(ids, [100 * rates[i] for i in ids], color="#55a868")
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of graded students passing")
-    ax.set_title("Pass rate per part")
+    ax.set_title("Pass rate per part (students who started)")
     ax.tick_params(axis="x", labelrotation=45)
     fig.tight_layout()
     buffer = io.BytesIO()
@@ -130,24 +209,32 @@ def plot(table: list[Row], rates: dict[str, float], assignment: Assignment, out:
     write_atomic(out / PASS_RATE, buffer.getvalue())
 
 
-def _stats(table: list[Row]) -> dict[str, str]:
+def class_numbers(table: list[Row]) -> dict[str, str]:
+    """The class's headline figures, in the order the summaries show them."""
     scores = [r.score for r in table]
     counts = Counter("error" if r.status.startswith("error") else r.status for r in table)
     return {"students": str(len(table)), "graded": str(counts["graded"]), "not started": str(counts["not started"]),
-            "errors": str(counts["error"]),
+            "could not grade": str(counts["error"]),
+            "changed by the course policy": str(sum(r.score != r.graded for r in table)),
             "mean score": f"{statistics.fmean(scores):.1f}" if scores else "–",
             "median score": f"{statistics.median(scores):g}" if scores else "–"}
+
+
+def student_page(student: str) -> str:
+    """Where the dashboard puts a student's report, relative to the output folder."""
+    from grader.batch.dashboard import DASHBOARD_DIR, student_file
+    return f"{DASHBOARD_DIR}/{student_file(student)}"
 
 
 def summary_markdown(table: list[Row], reports: dict[str, dict], assignment: Assignment) -> str:
     rates = pass_rates(reports, assignment)
     lines = [f"# {assignment.title}: class summary", ""]
-    lines += [f"- {key}: {value}" for key, value in _stats(table).items()]
+    lines += [f"- {key}: {value}" for key, value in class_numbers(table).items()]
     lines += ["", f"![score histogram]({HISTOGRAM})", "", f"![pass rate per part]({PASS_RATE})", "",
               "## Pass rate per part", "", "| Part | Points | Passing |", "|---|---:|---:|"]
     lines += [f"| {p.id} | {p.points:g} | {100 * rates[p.id]:.0f}% |" for p in assignment.parts]
     lines += ["", "## Most common diagnoses", ""]
-    for diagnosis, part, students in common_diagnoses(reports)[:20]:
+    for diagnosis, part, students in common_diagnoses(reports, assignment)[:20]:
         examples = ", ".join(f"[{s}](students/{s}/report.md)" for s in students[:EXAMPLES_PER_DIAGNOSIS])
         lines.append(f"- {len(students)} student{'s' if len(students) != 1 else ''}: {diagnosis} in {part} "
                      f"({diagnosis_title(diagnosis)}); e.g. {examples}")
@@ -160,37 +247,63 @@ def summary_markdown(table: list[Row], reports: dict[str, dict], assignment: Ass
 
 
 def summary_html(table: list[Row], reports: dict[str, dict], assignment: Assignment) -> str:
+    """The summary for a browser: every student link goes to the student's HTML page in the dashboard."""
     e = html.escape
     rates = pass_rates(reports, assignment)
     out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>{e(assignment.title)}: class summary</title>",
            STYLE,
-           f"<h1>{e(assignment.title)}: class summary</h1><ul>"]
-    out += [f"<li>{e(k)}: {e(v)}</li>" for k, v in _stats(table).items()]
+           f"<h1>{e(assignment.title)}: class summary</h1>",
+           '<p><a href="dashboard/index.html">Open the dashboard</a></p><ul>']
+    out += [f"<li>{e(k)}: {e(v)}</li>" for k, v in class_numbers(table).items()]
     out += ["</ul>", f'<img src="{HISTOGRAM}" alt="score histogram"> <img src="{PASS_RATE}" alt="pass rate per part">',
             "<h2>Most common diagnoses</h2><ul>"]
-    for diagnosis, part, students in common_diagnoses(reports)[:20]:
-        examples = ", ".join(f'<a href="students/{e(s)}/report.md">{e(s)}</a>' for s in students[:EXAMPLES_PER_DIAGNOSIS])
+    for diagnosis, part, students in common_diagnoses(reports, assignment)[:20]:
+        examples = ", ".join(f'<a href="{e(student_page(s))}">{e(s)}</a>' for s in students[:EXAMPLES_PER_DIAGNOSIS])
         out.append(f"<li>{len(students)} student{'s' if len(students) != 1 else ''}: <b>{e(diagnosis)}</b> in "
                    f"<b>{e(part)}</b> ({e(diagnosis_title(diagnosis))}); e.g. {examples}</li>")
     out += ["</ul><h2>Pass rate per part</h2><table><tr><th>Part</th><th>Points</th><th>Passing</th></tr>"]
     out += [f'<tr><td>{e(p.id)}</td><td class="n">{p.points:g}</td><td class="n">{100 * rates[p.id]:.0f}%</td></tr>'
             for p in assignment.parts]
-    out += ["</table><h2>Students</h2><table><tr><th>Student</th><th>Score</th><th>Status</th></tr>"]
-    out += [f'<tr><td><a href="students/{e(r.student)}/report.md">{e(r.student)}</a></td>'
-            f'<td class="n">{r.score:g} / {r.max_score:g}</td><td>{e(r.status)}</td></tr>' for r in table]
+    out += ["</table>"]
+    errors = [r for r in table if r.status.startswith("error")]
+    if errors:
+        out += ['<h2 id="could-not-grade">Could not grade</h2><ul>']
+        out += [f'<li><a href="{e(student_page(r.student))}">{e(r.student)}</a>: {e(r.status[len("error: "):])}</li>'
+                for r in errors]
+        out += ["</ul>"]
+    out += ["<h2>Students</h2><table><tr><th>Student</th><th>Score</th><th>Status</th><th>Audit</th></tr>"]
+    out += [f'<tr><td><a href="{e(student_page(r.student))}">{e(r.student)}</a></td>'
+            f'<td class="n">{r.score:g} / {r.max_score:g}</td><td>{e(r.status)}</td><td>{e(r.audit)}</td></tr>'
+            for r in table]
     out += ["</table></body></html>"]
     return "\n".join(out) + "\n"
 
 
+def saved_policy(out: Path) -> Policy:
+    """The policy a run saved in `out` (none saved: no policy)."""
+    try:
+        return Policy.from_json(json.loads((out / POLICY_JSON).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return Policy()
+
+
 def rebuild(out: Path, assignment: Assignment) -> list[Row]:
-    """Write gradebook.csv, summary.md, summary.html and the plots from the reports in `out`."""
-    reports = {student: digest(report) for student, report in StudentStore(out).reports()}
-    table = rows(reports, assignment)
-    write_atomic(out / "gradebook.csv", gradebook_csv(table, assignment))
+    """Write gradebook.csv, canvas_gradebook.csv, summary.md, summary.html, the plots and the dashboard from
+    the reports in `out`, with the policy saved there."""
+    from grader.batch.dashboard import build_dashboard
+
+    store = StudentStore(out)
+    reports = {student: digest(report) for student, report in store.reports()}
+    infos = {student: store.info(student) for student in reports}
+    policy = saved_policy(out)
+    table = rows(reports, assignment, infos, policy)
+    write_atomic(out / GRADEBOOK, gradebook_csv(table, assignment))
+    write_atomic(out / CANVAS_GRADEBOOK, canvas_csv(table, assignment, policy))
     plot(table, pass_rates(reports, assignment), assignment, out)
     write_atomic(out / "summary.md", summary_markdown(table, reports, assignment))
     write_atomic(out / "summary.html", summary_html(table, reports, assignment))
+    build_dashboard(out, assignment, table, reports)
     return table
 
 

@@ -33,6 +33,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="regrade submissions whose reports are up to date")
     parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
     parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="export layout (default: detect)")
+    parser.add_argument("--policy", type=Path, metavar="DIR",
+                        help="folder holding course-policy.toml, extensions.csv, overrides.csv "
+                             "(default: the submissions folder)")
     add_limit_options(parser)
     add_scaleout_options(parser)
 
@@ -102,33 +105,42 @@ def run(args: argparse.Namespace) -> int:
     if source.is_file() and source.suffix.lower() != ".zip":
         raise UsageError(f"{source} is a single file; give a folder or a .zip of submissions "
                          "(grade one submission with `micrograde check`)")
+    out = args.out
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder")
     workdir = Path(tempfile.mkdtemp(prefix="micrograde-batch-"))
     try:
         try:
+            slice_ = parse_shard(args.shard) if args.shard else None
             root = unpack_class_zip(source, workdir / "unpacked") if source.is_file() else source
-            layout, entries = discover(root, workdir, args.layout)
-            if args.shard:
-                entries = shard(entries, *parse_shard(args.shard))
+            layout, everyone = discover(root, workdir, args.layout, exclude=(out,))
+            entries = shard(everyone, *slice_) if slice_ else everyone
         except DiscoveryError as exc:
             raise UsageError(str(exc)) from None
-        out = args.out
-        if out.exists() and not out.is_dir():
-            raise UsageError(f"--out {out} exists and is not a folder")
+        policy = course_policy(args.policy or (source if source.is_dir() else source.parent),
+                               {e.id for e in everyone}, explicit=args.policy is not None)
         out.mkdir(parents=True, exist_ok=True)
+        save_policy(out, policy)
         store, key = StudentStore(out), grader_key(assignment)
+        for entry in entries:
+            store.save_info(entry.id, entry.info)
         hashes = {e.id: content_hash(e.path) for e in entries}
         todo = [e for e in entries if args.force or not store.is_current(e.id, hashes[e.id], key)]
         jobs = args.jobs or default_jobs()
         executor = executor_from(args, jobs)
         if executor is not None:
             jobs = executor.capacity
-        print(f"{len(entries)} submissions ({layout} layout), {len(todo)} to grade, "
-              f"{len(entries) - len(todo)} unchanged; {jobs} workers", file=sys.stderr)
+        print(f"{count_line(entries, everyone, args.shard)} ({layout} layout), {len(todo)} to grade, "
+              f"{len(entries) - len(todo)} unchanged; {jobs} worker{'s' * (jobs != 1)}", file=sys.stderr)
         progress = Progress(len(todo))
         reached: list[str] = []
 
+        errors: list[str] = []
+
         def save(entry, result, _seconds):
             reached.append(entry.id)
+            if result.status == "error":
+                errors.append(entry.id)
             store.save(entry.id, result, hashes[entry.id], key)
             progress.advance(entry.id)
 
@@ -149,8 +161,49 @@ def run(args: argparse.Namespace) -> int:
                   f"saved in {out}, {len(todo) - saved} are not. Run {again} to grade the rest.", file=sys.stderr)
             return EXIT_INTERRUPTED
         sys.stdout.write(table_text(table))
-        print(f"{len(todo)} graded, {len(entries) - len(todo)} skipped (unchanged); "
-              f"gradebook: {out / 'gradebook.csv'}, summary: {out / 'summary.html'}")
+        print(f"{outcome_line(len(todo), len(errors), len(entries) - len(todo))}; gradebook: {out / 'gradebook.csv'}, "
+              f"dashboard: {out / 'dashboard' / 'index.html'}")
         return 0
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def count_line(entries: list, everyone: list, shard_text: str | None) -> str:
+    """"32 submissions", or for a shard "16 of 32 submissions (shard 1/2)"."""
+    if shard_text:
+        return f"{len(entries)} of {len(everyone)} submissions (shard {shard_text.strip()})"
+    return f"{len(entries)} submissions"
+
+
+def outcome_line(graded: int, errors: int, skipped: int) -> str:
+    """"30 graded, 2 could not be graded, 0 skipped (unchanged)": a submission that could not be graded is
+    not counted as graded."""
+    return f"{graded - errors} graded, {errors} could not be graded, {skipped} skipped (unchanged)"
+
+
+def course_policy(folder: Path, students: set[str], explicit: bool):
+    """The course policy declared in `folder`; warns about ids it names that are not in the class."""
+    from grader.batch.policy import PolicyError, load_policy, unknown_students
+
+    if explicit and not folder.is_dir():
+        raise UsageError(f"--policy {folder} is not a folder")
+    try:
+        policy = load_policy(folder)
+    except PolicyError as exc:
+        raise UsageError(str(exc)) from None
+    for student in unknown_students(policy, students):
+        print(f"micrograde grade: the course policy names {student}, who is not in the class", file=sys.stderr)
+    return policy
+
+
+def save_policy(out: Path, policy) -> None:
+    """The policy in force, saved beside the gradebook so that `merge` and later rebuilds apply the same."""
+    import json
+
+    from grader.batch.store import write_atomic
+    from grader.batch.summary import POLICY_JSON
+
+    if policy.is_empty:
+        (out / POLICY_JSON).unlink(missing_ok=True)
+    else:
+        write_atomic(out / POLICY_JSON, json.dumps(policy.to_json(), indent=2, sort_keys=True) + "\n")

@@ -48,7 +48,19 @@ def run(args: argparse.Namespace) -> int:
                         old.unlink()
             for name, file in files.items():
                 write_atomic(target / name, file.read_bytes())
+    copy_policy(args.parts, out)
     table = rebuild(out, assignment)
     sys.stdout.write(table_text(table))
     print(f"merged {len(seen)} students from {len(args.parts)} folders into {out}")
     return 0
+
+
+def copy_policy(parts: list[Path], out: Path) -> None:
+    """The course policy the shards were graded with (the last one saved wins), so the merged gradebook
+    applies it too."""
+    from grader.batch.store import write_atomic
+    from grader.batch.summary import POLICY_JSON
+
+    saved = [part / POLICY_JSON for part in parts if (part / POLICY_JSON).is_file()]
+    if saved and saved[-1].resolve() != (out / POLICY_JSON).resolve():
+        write_atomic(out / POLICY_JSON, saved[-1].read_bytes())

@@ -29,9 +29,12 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 DISTRIBUTION = "micrograde-student"
 SUMMARY = "The student edition of micrograde: grades a micrograd engine without holding the solution"
-# Parts of the package that hold or need the reference solution: the instructor's tools.
+# Parts of the package that hold or need the reference solution, or serve only the instructor: grading a
+# class (grade, merge, the batch runner), authoring, the self-test, the Gradescope build.
 INSTRUCTOR_ONLY = ("authoring/", "selftest.py", "commands/authoring.py", "commands/selftest.py", "gradescope/",
-                   "commands/gradescope.py", "dist/")
+                   "commands/gradescope.py", "dist/", "batch/", "commands/grade.py", "commands/merge.py")
+# The notebook API (`import micrograde; micrograde.check()`), shipped whole.
+NOTEBOOK_PACKAGE_DIR = PACKAGE_DIR.parent / "micrograde"
 SHIPPED_SUFFIXES = (".py", ".ini", ".json", ".md")
 STAMP = (1980, 1, 1, 0, 0, 0)  # the oldest a zip can hold: the same checkout gives the same wheel
 
@@ -41,7 +44,7 @@ def wheel_name(version: str) -> str:
 
 
 def edition_files(assignment_file: Path) -> dict[str, bytes]:
-    """Every file of the student edition's `grader` package, by its path in the wheel."""
+    """Every file of the student edition's `grader` and `micrograde` packages, by its path in the wheel."""
     assignment = load_assignment(assignment_file)
     files = {}
     for path in sorted(PACKAGE_DIR.rglob("*")):
@@ -53,7 +56,9 @@ def edition_files(assignment_file: Path) -> dict[str, bytes]:
         if relative.startswith("checks/test_"):
             text = without_functions(text, assignment.hidden, str(path))
         files[f"grader/{relative}"] = text.encode("utf-8")
-    files[_in_wheel(REFERENCE_RESULTS_FILE)] = reference_json()
+    for path in sorted(NOTEBOOK_PACKAGE_DIR.glob("*.py")):
+        files[f"micrograde/{path.name}"] = path.read_bytes()
+    files[_in_wheel(REFERENCE_RESULTS_FILE)] = reference_json(assignment_file)
     toml = without_hidden(assignment_file.read_text(encoding="utf-8"), str(assignment_file))
     files[_in_wheel(ASSIGNMENTS_DATA_DIR / assignment.id / "assignment.toml")] = toml.encode("utf-8")
     return files
@@ -68,12 +73,16 @@ def _is_built_data(path: Path) -> bool:
     return path.is_relative_to(DATA_DIR) and path != DATA_DIR / "__init__.py"
 
 
-def reference_json() -> bytes:
+def reference_json(assignment_file: Path, secret_plans: int = 0) -> bytes:
+    """The reference's answers to the assignment's public plan (and, for a grader students never see, to
+    `secret_plans` plans drawn from the instructor's secret), as the shipped data file."""
+    from grader.assignment import load_assignment
     from grader.reference import has_reference, reference_data
 
     if not has_reference():
         raise SystemExit("the student edition is built from the instructor's checkout: reference/ is missing")
-    return (json.dumps(reference_data(), sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+    data = reference_data(load_assignment(assignment_file), secret_plans)
+    return (json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def without_functions(source: str, names: tuple[str, ...], filename: str = "<checks>") -> str:
@@ -128,7 +137,7 @@ def build(out_dir: Path, assignment: str | Path = "micrograd") -> Path:
     files[f"{info}/METADATA"] = meta.encode("utf-8")
     files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: grader.dist.student\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     files[f"{info}/entry_points.txt"] = b"[console_scripts]\nmicrograde = grader.cli:main\n"
-    files[f"{info}/top_level.txt"] = b"grader\n"
+    files[f"{info}/top_level.txt"] = b"grader\nmicrograde\n"
     record = [f"{name},sha256={_digest(content)},{len(content)}" for name, content in sorted(files.items())]
     files[f"{info}/RECORD"] = ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode("utf-8")
     out_dir.mkdir(parents=True, exist_ok=True)

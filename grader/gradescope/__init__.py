@@ -8,7 +8,13 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from grader.assignment import assignment_path
 from grader.dist.student import reference_json
+from grader.secret import SECRET_FILE
+
+# Plans drawn from the instructor's secret whose answers the zip carries: each submission is graded on one,
+# chosen by its content, so answers memorised from the public plan are worth nothing there either.
+SECRET_PLANS = 16
 from grader.paths import REPO_DIR
 
 HERE = Path(__file__).resolve().parent
@@ -39,7 +45,7 @@ def build(out: Path, repo: Path = REPO_DIR) -> list[str]:
                 continue  # a previous build's copy: always made afresh below
             _add(archive, path, name, executable=bool(path.stat().st_mode & stat.S_IXUSR))
             names.append(name)
-        _write(archive, REFERENCE_DATA, reference_json(), executable=False)
+        _write(archive, REFERENCE_DATA, reference_json(assignment_path("micrograd"), SECRET_PLANS), executable=False)
         names.append(REFERENCE_DATA)
     return names
 
@@ -52,7 +58,8 @@ def _source_files(repo: Path) -> Iterator[Path]:
         elif path.is_dir():
             for file in path.rglob("*"):
                 parts = file.relative_to(repo).parts
-                if file.is_file() and not SKIPPED.intersection(parts) and file.suffix != ".pyc":
+                if (file.is_file() and not SKIPPED.intersection(parts) and file.suffix != ".pyc"
+                        and file.name != SECRET_FILE):
                     yield file
 
 

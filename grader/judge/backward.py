@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from grader.judge import statements
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.ops import fmt
 from grader.judge.tolerance import REFERENCE, all_close, close
@@ -21,7 +22,8 @@ def error_finding(ev: Evidence, case: Case) -> Finding | None:
         return Finding("missing", f"{error.get('message')}.", case=case.label)
     if kind in ("timeout", "no_answer"):
         return Finding("timeout", f"`{case.label}` did not finish.", case=case.label, where=where)
-    return Finding("crash", text, case=case.label, where=where)
+    code = "not_a_number" if kind == "not_a_number" else "crash"  # every kind the child reports keeps its name
+    return Finding(code, text, case=case.label, where=where)
 
 
 def inner_nodes(case: Case) -> list[int]:
@@ -36,7 +38,8 @@ def seed_finding(ev: Evidence, case: Case) -> Finding | None:
     if close(got, 1.0, **REFERENCE):
         return None
     return Finding("not_seeded", f"After `{case.label}`, the output's grad is {fmt(got)}, expected 1.",
-                   case=case.label, expected=1.0, got=got, where=ev.where(case.student.get("where")))
+                   case=case.label, expected=1.0, got=got,
+                   where=statements.blame(ev, case.student.get("where"), statements.seed_line))
 
 
 def visits_finding(ev: Evidence, case: Case) -> Finding | None:
@@ -47,10 +50,12 @@ def visits_finding(ev: Evidence, case: Case) -> Finding | None:
     for i in inner_nodes(case):
         if counts[i] > 1:
             return Finding("visited_twice", f"In {case.label}, node {i}'s `_backward` ran {counts[i]} times.",
-                           case=case.label, expected=1, got=counts[i], where=ev.where(case.student.get("where")))
+                           case=case.label, expected=1, got=counts[i],
+                           where=statements.blame(ev, case.student.get("where"), statements.topo_append_line))
         if counts[i] == 0:
             return Finding("wrong_gradient", f"In {case.label}, node {i}'s `_backward` never ran.", case=case.label,
-                           expected=1, got=0, where=ev.where(case.student.get("where")))
+                           expected=1, got=0,
+                           where=statements.blame(ev, case.student.get("where"), statements.backward_call_line))
     return None
 
 
@@ -74,7 +79,7 @@ def order_finding(ev: Evidence, case: Case) -> Finding | None:
             if case.probe["nodes"][i]["children"] and i in first and consumer in first and first[i] < first[consumer]:
                 return Finding("not_reversed", f"In {case.label}, node {i}'s `_backward` ran before node "
                                f"{consumer}'s, which uses it: its gradient was not complete yet.", case=case.label,
-                               where=ev.where(case.student.get("where")))
+                               where=statements.blame(ev, case.student.get("where"), statements.order_line))
     return None
 
 
@@ -92,4 +97,4 @@ def gradient_finding(ev: Evidence, case: Case) -> Finding | None:
     return Finding("wrong_gradient", f"After `{case.label}`, node {i} has grad "
                    f"{fmt(got[i] if got and i < len(got) else None)}, expected {fmt(want[i])}.", case=case.label,
                    expected=want[i], got=got[i] if got and i < len(got) else None,
-                   where=ev.where(case.student.get("where")))
+                   where=statements.blame(ev, case.student.get("where"), statements.backward_call_line))

@@ -29,11 +29,20 @@ CATALOGUE = {d.code: d for d in [
     Diagnosis("no_plain_number", "a plain number operand is not handled",
               "Wrap a plain int/float in a Value before using it, and make sure the reflected operator "
               "(`__radd__`, `__rmul__`, `__rsub__`, `__rtruediv__`) exists for a number on the left."),
+    Diagnosis("swapped_operands", "the reflected operator swaps its operands",
+              "With a plain number on the left, `2 / a` calls `a.__rtruediv__(2)`: `self` is the right operand, so "
+              "it must compute other / self (and `__rsub__` other - self), not self / other."),
     Diagnosis("not_connected", "the output is not connected to its inputs",
               "Pass the inputs as `_children` when you build `out`, or `backward()` never reaches them."),
     Diagnosis("wrong_forward", "the forward value is wrong", "Compare `out.data` with the math by hand for one input."),
     Diagnosis("no_gradient", "no gradient reaches the inputs",
               "The `_backward` closure must add to the *inputs'* `.grad`, not to `out.grad` or a local variable."),
+    Diagnosis("wrong_node", "the gradient is added to the wrong node",
+              "Each input receives its own share: `self.grad += …` and `other.grad += …`. `out.grad` is read in "
+              "the closure, never written, and one input's share never goes into the other's `.grad`."),
+    Diagnosis("swapped_factor", "a factor of the chain rule is taken from the wrong quantity",
+              "Name each factor before writing it: the local derivative (from `self.data`, `other.data` or "
+              "`out.data`) times the gradient from above, `out.grad`. One of yours reads the wrong one."),
     Diagnosis("overwrite", "you overwrite `.grad` instead of accumulating",
               "A value used twice receives gradient from both uses: add into `.grad` with `+=`."),
     Diagnosis("chain_rule_dropped", "the chain rule is dropped: the `out.grad` factor is missing",
@@ -66,6 +75,9 @@ CATALOGUE = {d.code: d for d in [
     Diagnosis("lr_ignored", "the learning rate argument is ignored", "Use the `lr` passed to `train` in the update."),
     Diagnosis("loss_not_sum_of_squares", "the loss is not the sum of squared errors",
               "The loss is the sum over examples of (prediction - target) squared."),
+    Diagnosis("train_wrong_return", "train() does not return a list of float losses",
+              "Append each step's `loss.data` (a float, not the Value `loss`) to a list and end train() with "
+              "`return losses`."),
     Diagnosis("wrong_losses", "the losses differ from the reference loop",
               "Record `loss.data` once per step, before that step's update, and return the list."),
 ]}

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from grader.judge.answers import well_formed
 from grader.judge.diagnoses import describe
+from grader.judge.statements import Sources
+from grader.protocol import well_formed
 
 
 class Finding(AssertionError):
@@ -55,10 +56,20 @@ class Evidence:
     reference: dict[str, dict]
     locate: Callable[[str, int], tuple[str, int]] = lambda path, line: (path, line)
     load: dict = field(default_factory=dict)
+    sources: Sources = field(default_factory=Sources)  # the staged source, read before any child ran
     memo: dict = field(default_factory=dict)  # judgements shared between checks of one submission
 
     def __post_init__(self) -> None:
         self.student = {p["id"]: well_formed(p, self.student.get(p["id"])) for p in self.probes}
+
+    def op_parts(self, kind: str = "op", check: str | None = None) -> list[str]:
+        """The op parts this evidence has cases of (of `kind`, and `check` for op cases), in plan order."""
+        found: dict[str, None] = {}
+        for p in self.probes:
+            if p["kind"] == kind and (check is None or p.get("check") == check):
+                for part in p.get("parts") or [p["part"]]:
+                    found[part] = None
+        return list(found)
 
     def cases(self, part: str | None = None, kind: str | None = None, check: str | None = None) -> list[Case]:
         return [Case(p, self.student[p["id"]], self.reference[p["id"]])

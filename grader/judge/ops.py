@@ -1,38 +1,27 @@
-"""Judging the operations (add … relu, and the given neg, sub, div) from their probes.
+"""Judging the operations from their probes; what each op is comes from its declaration (grader/parts.py).
 
 Each function looks at one case (one probe's answers) and returns a `Finding` or None. Gradient
 mismatches are explained by pattern: unchanged grads (no gradient), the pre-existing grad lost
 (overwrite), off by the upstream factor (chain rule dropped), or a known wrong formula (named).
+An op that fails because another op it really ran while being built is broken (observed in the child,
+for this submission) says so instead of blaming itself.
 """
 from __future__ import annotations
 
-import math
-
+from grader.judge import causes, statements
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.tolerance import NUMERICAL, REFERENCE, all_close, central_difference, close
+from grader.parts import OPS
 
-OP_PARTS = ("add", "mul", "pow", "exp", "tanh", "relu", "neg", "sub", "div")
-PRIMITIVE_OPS = ("add", "mul", "pow", "exp", "tanh", "relu")
-# The given composite ops and what they are built on in the template.
-BUILT_ON = {"neg": ("mul",), "sub": ("add", "neg"), "div": ("mul", "pow")}
-
-EXPECTED_DERIVATIVE = {
-    "add": "∂(a+b)/∂a = 1 and ∂(a+b)/∂b = 1",
-    "mul": "∂(a·b)/∂a = b and ∂(a·b)/∂b = a",
-    "pow": "d(x^k)/dx = k·x^(k−1)",
-    "exp": "d(e^x)/dx = e^x",
-    "tanh": "d tanh(x)/dx = 1 − tanh(x)²",
-    "relu": "d relu(x)/dx = 1 where x > 0, and 0 where x < 0",
-    "neg": "d(−a)/da = −1",
-    "sub": "∂(a−b)/∂a = 1 and ∂(a−b)/∂b = −1",
-    "div": "∂(a/b)/∂a = 1/b and ∂(a/b)/∂b = −a/b²",
-}
 LEAF_NAMES = "ab"
+# Value's methods a misspelt method is never taken for (see statements.missing_method_line).
+EXPECTED_METHODS = (*(op.method for op in OPS.values()), *(op.reflected for op in OPS.values() if op.reflected),
+                    "__init__", "__repr__", "backward")
 
 
 def fmt(x) -> str:
     if isinstance(x, float):
-        return f"{x:.6g}"
+        return f"{x:.10g}"  # no float noise: -0.6, not -0.6000000000000001
     if isinstance(x, list):
         return "[" + ", ".join(fmt(v) for v in x) + "]"
     return str(x)
@@ -47,23 +36,29 @@ def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     if error is None:
         if s.get("is_value") is False:
             return Finding("returns_none", f"{label} returned {s.get('returned', 'None')}, not a Value.",
-                           case=case.label, where=ev.where(s.get("method_where")))
+                           case=case.label, where=statements.blame(ev, s.get("method_where"),
+                                                                   statements.missing_return_line))
         return None
     kind, message = error.get("kind"), f"{error.get('type', '')}: {error.get('message', '')}".strip(": ")
     if kind == "not_started":
         return Finding("not_started", f"{label} still raises {message}", case=case.label, where=where)
     if kind == "missing" or s.get("has_method") is False:
         name = s.get("method") or error.get("message", "")
+        place = statements.blame_missing_method(ev, "Value", name, EXPECTED_METHODS)
         if case.probe.get("check") == "number":
-            return Finding("no_plain_number", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
-        return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label)
+            return Finding("no_plain_number", f"{label} needs `Value.{name}`, which is not defined.", case=case.label,
+                           where=place)
+        return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label,
+                       where=place)
     if s.get("stage") == "backward" and s.get("backward_callable") is False:
         return Finding("backward_not_callable", f"{label}: `out._backward` is not callable ({message}).",
-                       case=case.label, where=ev.where(s.get("method_where")))
+                       case=case.label, where=statements.blame(ev, s.get("method_where"), statements.attach_line))
     if case.probe.get("check") == "number" and s.get("stage") == "forward":
         return Finding("no_plain_number", f"{label} raises {message}", case=case.label, where=where)
     if kind in ("timeout", "no_answer"):
         return Finding("timeout", f"{label} did not finish (the engine hung or stopped).", case=case.label)
+    if s.get("stage") == "backward" and not (error or {}).get("where"):
+        where = ev.where(s.get("backward_where")) or where  # raised calling the closure: blame its `def`
     code = "not_a_number" if kind == "not_a_number" else "crash"
     return Finding(code, f"{label} raises {message}", case=case.label, where=where)
 
@@ -75,11 +70,17 @@ def forward_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     got, want = case.student.get("data"), case.reference["data"]
     if close(got, want, **REFERENCE):
         return None
-    number_only = case.probe.get("check") == "number" and not any(
-        forward_finding(ev, c, part) for c in ev.cases(part, kind="op", check="value"))
-    code = "no_plain_number" if number_only else "wrong_forward"
-    return Finding(code, f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}.", case=case.label,
-                   expected=want, got=got, where=ev.where(case.student.get("method_where")))
+    swapped = case.student.get("swapped")
+    if case.probe.get("check") == "number" and isinstance(swapped, float) and close(got, swapped, **REFERENCE) \
+            and not close(swapped, want, **REFERENCE):
+        number = case.probe["operands"][0]["const"]
+        detail = f"That is `{OPS[part].label([None], ('right', number))}`: the reflected method swapped its operands."
+        return Finding("swapped_operands", f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}. {detail}",
+                       case=case.label, expected=want, got=got, detail=detail,
+                       where=statements.blame(ev, case.student.get("method_where"), statements.forward_line))
+    return Finding("wrong_forward", f"`{case.label}` gives {fmt(got)}, expected {fmt(want)}.", case=case.label,
+                   expected=want, got=got,
+                   where=statements.blame(ev, case.student.get("method_where"), statements.forward_line))
 
 
 def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = None,
@@ -102,12 +103,12 @@ def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = No
     message = (f"`{case.label}`{setup}: {name}.grad = {fmt(got[i] if got else None)}, expected {fmt(want[i])}"
                + (f" (numerical estimate {fmt(numerical[i])})" if numerical else "") + ".")
     if code == "wrong_derivative":
-        message += f" Expected {EXPECTED_DERIVATIVE[part]}."
+        message += f" Expected {OPS[part].derivative}."
     if detail:
         message += f" {detail}"
     return Finding(code, message, case=case.label, expected=want[i], got=got[i] if got else None,
                    numerical=numerical[i] if numerical else None, detail=detail,
-                   where=ev.where(case.student.get("backward_where")) or ev.where(case.student.get("method_where")))
+                   where=statements.gradient_where(ev, case.student, code, i))
 
 
 def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = ()) -> tuple[str, str | None]:
@@ -117,14 +118,21 @@ def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = (
     g = probe["g"]
     if not isinstance(got, list) or len(got) != len(want):
         return "wrong_derivative", None
+    swapped = causes.swapped_factor(case, siblings)
+    if swapped:
+        return "swapped_factor", swapped
     named = consistent_misconception(case, siblings)
     if named:
         return "wrong_derivative", named
+    misdirected = causes.wrong_node(case)
+    if misdirected:
+        return "wrong_node", misdirected
     if all(close(s, p, **NUMERICAL) for s, p in zip(got, pre)):
         if not all(case.student.get("linked") or [True]):
             return "not_connected", "The inputs are not reachable from the output through `_prev`."
         return "no_gradient", "The inputs' gradients did not change at all."
-    if probe.get("pre") and all(close(s, w - p, **NUMERICAL) for s, w, p in zip(got, want, pre)):
+    lost = [close(s, w - p, **NUMERICAL) and not close(s, w, **NUMERICAL) for s, w, p in zip(got, want, pre)]
+    if probe.get("pre") and any(lost) and all(k or close(s, w, **NUMERICAL) for k, s, w in zip(lost, got, want)):
         return "overwrite", "The gradient the input already held was lost."
     repeated = len(probe["operands"]) == 2 and probe["operands"][0] == probe["operands"][1]
     if repeated and close(got[0], want[0] / 2, **NUMERICAL):
@@ -149,7 +157,7 @@ def misconception(case: Case, got: list) -> str | None:
     local = [(s - p) / probe["g"] for s, p in zip(got, pre)]
     xs, out = probe["leaves"], case.reference.get("data")
     k = _exponent(probe)
-    for text, formula in candidates(probe["op"], xs, k, out):
+    for text, formula in OPS[probe["op"]].misconceptions(xs, k, out):
         if len(formula) == len(local) and all(close(s, f, **NUMERICAL) for s, f in zip(local, formula)):
             return text
     return None
@@ -165,8 +173,8 @@ def consistent_misconception(case: Case, siblings: list[Case]) -> str | None:
         got = sibling.student.get("grads")
         if not isinstance(got, list):
             return None
-        matching = {text for text, formula in candidates(sibling.probe["op"], sibling.probe["leaves"],
-                                                         _exponent(sibling.probe), sibling.reference.get("data"))
+        matching = {text for text, formula in OPS[sibling.probe["op"]].misconceptions(
+                        sibling.probe["leaves"], _exponent(sibling.probe), sibling.reference.get("data"))
                     if len(formula) == len(got) and all(close((s - 0.0) / sibling.probe["g"], f, **NUMERICAL)
                                                         for s, f in zip(got, formula))}
         texts = matching if texts is None else texts & matching
@@ -175,30 +183,6 @@ def consistent_misconception(case: Case, siblings: list[Case]) -> str | None:
 
 def _exponent(probe: dict):
     return probe["operands"][1].get("const") if len(probe["operands"]) > 1 else None
-
-
-def candidates(op: str, xs: list, k, out) -> list[tuple[str, list]]:
-    x = xs[0]
-    if op == "mul" and len(xs) == 2:
-        return [("Each input's local derivative is the *other* input's value; yours used its own.", [xs[0], xs[1]])]
-    if op == "exp":
-        return [("You used the input x (`self.data`) where e^x (`out.data`) belongs.", [x]),
-                ("The derivative of e^x is e^x itself, not 1.", [1.0])]
-    if op == "tanh":
-        t = math.tanh(x)
-        return [("You used the input x where the output t = tanh(x) belongs: 1 − x² instead of 1 − t².", [1 - x * x]),
-                ("t must be squared: 1 − t instead of 1 − t².", [1 - t]),
-                ("That is 1 + t², the sign inside is wrong.", [1 + t * t]),
-                ("That is t², not 1 − t².", [t * t])]
-    if op == "pow" and isinstance(k, (int, float)) and x > 0:
-        return [("The exponent must drop by one: k·x^k instead of k·x^(k−1).", [k * x**k]),
-                ("The factor k is missing: x^(k−1) instead of k·x^(k−1).", [x ** (k - 1)]),
-                ("That is (k−1)·x^(k−1); the factor is k, not k−1.", [(k - 1) * x ** (k - 1)])]
-    if op == "relu":
-        return [("You multiplied by the output value instead of the step (1 where x > 0, else 0).",
-                 [out if isinstance(out, float) else 0.0]),
-                ("The step is inverted: it must be 1 where x > 0 and 0 where x < 0.", [1.0 if x < 0 else 0.0])]
-    return []
 
 
 def numerical_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
@@ -223,27 +207,47 @@ def link_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     if isinstance(linked, list) and all(linked):
         return None
     return Finding("not_connected", f"`{case.label}`: the output's `_prev` does not contain its inputs, so "
-                   "backward() never reaches them.", case=case.label, where=ev.where(case.student.get("method_where")))
+                   "backward() never reaches them.", case=case.label,
+                   where=statements.blame(ev, case.student.get("method_where"), statements.build_line))
 
 
-def part_is_broken(ev: Evidence, part: str) -> bool:
-    """Whether an op fails any of its own isolated cases: used to excuse the ops built on it, and to
-    blame it for a graph that goes wrong around it."""
-    key = ("broken", part)
+def case_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
+    return forward_finding(ev, case, part) or gradient_finding(ev, case, part) or link_finding(ev, case, part)
+
+
+def part_is_broken(ev: Evidence, part: str, method: str | None = None) -> bool:
+    """Whether an op fails any of its own isolated cases (those reached through `method` only, when given):
+    used to excuse the ops built on it, and to blame it for a graph that goes wrong around it."""
+    key = ("broken", part, method)
     if key not in ev.memo:
-        ev.memo[key] = any(forward_finding(ev, c, part) or gradient_finding(ev, c, part) or link_finding(ev, c, part)
-                           for c in ev.cases(part, kind="op"))
+        ev.memo[key] = False  # an op that (oddly) runs itself through another is not its own excuse
+        ev.memo[key] = any(case_finding(ev, c, part) and not broken_bases(ev, c) for c in ev.cases(part, kind="op")
+                           if method is None or c.probe.get("method") == method)
     return ev.memo[key]
 
 
-def blame_composite(ev: Evidence, part: str, found: Finding | None) -> Finding | None:
-    """A given composite op failing because its building block fails says so, instead of blaming itself."""
-    if found is None or part not in BUILT_ON:
+def broken_bases(ev: Evidence, case: Case) -> list[str]:
+    """The other ops this case really ran while being built (as the child observed) that fail their own
+    cases in the same form (`a * b`, or `3.0 * a` through `__rmul__`)."""
+    observe = case.probe.get("observe") or {}
+    calls = case.student.get("calls") or []
+    broken = []
+    for method in calls:
+        base = observe.get(method) if isinstance(method, str) else None
+        if base and base != case.probe["op"] and base not in broken and part_is_broken(ev, base, method):
+            broken.append(base)
+    return broken
+
+
+def blame_composite(ev: Evidence, case: Case, part: str, found: Finding | None) -> Finding | None:
+    """An op failing because an op it is built on fails says so, instead of blaming itself."""
+    if found is None:
         return found
-    broken = [base for base in BUILT_ON[part] if part_is_broken(ev, base)]
+    broken = broken_bases(ev, case)
     if not broken:
         return found
-    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which fail their own checks: "
+    fail = "fails its own checks" if len(broken) == 1 else "fail their own checks"
+    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {fail}: "
                    f"fix {broken[0]} first. ({found.text})", case=found.case, expected=found.expected,
                    got=found.got, where=found.where)
 
@@ -268,7 +272,7 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
         if not close(got, want, **REFERENCE):
             return suspect(ev, [nodes[i][0]], [node[0] for node in nodes]), Finding("wrong_forward", f"{label}, node {i + 1} ({nodes[i][0]}) holds {fmt(got)}, "
                                         f"expected {fmt(want)}.", case=case.label, expected=want, got=got,
-                                        graph=graph_picture(probe, s, ("node", i)))
+                                        graph=graph_picture(probe, s, ("node", i), r))
     if "error" in s:
         op = suspect(ev, [nodes[-1][0]], [node[0] for node in nodes])
         return op, Finding("crash", f"{label}, backpropagation raises {s['error'].get('type')}: "
@@ -290,23 +294,42 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
     return op, Finding(code, f"{label}, the gradient first goes wrong at {name}, an input of {op}: "
                        f"{name}.grad = {fmt(got_grads.get(latest))}, expected {fmt(want_grads[latest])}.",
                        case=case.label, expected=want_grads[latest], got=got_grads.get(latest),
-                       graph=graph_picture(probe, s, latest))
+                       graph=graph_picture(probe, s, latest, r))
 
 
 def suspect(ev: Evidence, consumer_ops: list[str], graph_ops: list[str]) -> str:
     """The op to blame: a consumer of the first wrong node that already fails in isolation, else any op of
     the graph that does (its bug explains the graph), else the last consumer (a bug only graphs reveal)."""
     for ops in (consumer_ops, graph_ops):
-        broken = [op for op in ops if part_is_broken(ev, op)]
+        broken = [op for op in ops if part_is_broken(ev, op) or part_bases(ev, op)]
         if broken:
             return broken[-1]
     return consumer_ops[-1]
 
 
+def part_bases(ev: Evidence, part: str) -> list[str]:
+    """The broken ops that any of this op's own cases really ran."""
+    found: list[str] = []
+    for case in ev.cases(part, kind="op"):
+        found += [base for base in broken_bases(ev, case) if base not in found]
+    return found
+
+
+def blame_graph(ev: Evidence, part: str, found: Finding) -> Finding:
+    """A graph gone wrong at an op that is fine on its own but built on a broken op blames that op."""
+    broken = [] if part_is_broken(ev, part) else part_bases(ev, part)
+    if not broken:
+        return found
+    fail = "fails its own checks" if len(broken) == 1 else "fail their own checks"
+    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {fail}: "
+                   f"fix {broken[0]} first. ({found.text})",
+                   case=found.case, expected=found.expected, got=found.got, where=found.where, graph=found.graph)
+
+
 def isolated_diagnosis(ev: Evidence, op: str) -> str | None:
     """The diagnosis the op's own isolated cases give, so a graph names the same bug they do."""
     for case in ev.cases(op, kind="op"):
-        found = forward_finding(ev, case, op) or gradient_finding(ev, case, op) or link_finding(ev, case, op)
+        found = case_finding(ev, case, op)
         if found:
             return found.diagnosis
     return None
@@ -319,7 +342,12 @@ def node_name(probe: dict, ref: tuple[str, int]) -> str:
     return f"node {i + 1} ({probe['nodes'][i][0]})"
 
 
-def graph_picture(probe: dict, student: dict, first_wrong: tuple[str, int]) -> dict:
-    """What a report needs to draw the failing graph with the first wrong node highlighted."""
-    return {"leaves": probe["leaves"], "nodes": probe["nodes"], "first_wrong": list(first_wrong),
-            "data": student.get("data"), "leaf_grads": student.get("leaf_grads"), "node_grads": student.get("node_grads")}
+def graph_picture(probe: dict, student: dict, first_wrong: tuple[str, int], reference: dict | None = None) -> dict:
+    """What a report needs to draw the failing graph with the first wrong node highlighted: the student's
+    data and grads, and under "expected" the reference's."""
+    picture = {"leaves": probe["leaves"], "nodes": probe["nodes"], "first_wrong": list(first_wrong),
+               "data": student.get("data"), "leaf_grads": student.get("leaf_grads"),
+               "node_grads": student.get("node_grads")}
+    if reference is not None:
+        picture["expected"] = {key: reference.get(key) for key in ("data", "leaf_grads", "node_grads")}
+    return picture

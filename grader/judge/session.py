@@ -33,8 +33,17 @@ class EvidencePlugin:
         self.evidences = evidences
 
     def pytest_generate_tests(self, metafunc):
-        if "evidence" in metafunc.fixturenames:
+        """Each check runs once per submission; an op check (marked `op_cases`) once per submission and
+        op part that has such cases, so a part is graded only by checks that have evidence for it."""
+        if "evidence" not in metafunc.fixturenames:
+            return
+        marker = metafunc.definition.get_closest_marker("op_cases")
+        if "part" not in metafunc.fixturenames or marker is None:
             metafunc.parametrize("evidence", list(self.evidences.values()), ids=list(self.evidences))
+            return
+        pairs = [(name, ev, part) for name, ev in self.evidences.items() for part in ev.op_parts(**marker.kwargs)]
+        metafunc.parametrize(["evidence", "part"], [(ev, part) for _, ev, part in pairs],
+                             ids=[f"{name}-{part}" for name, _, part in pairs])
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
@@ -57,7 +66,7 @@ def finding_repr(default, excinfo, style=None):
     expected failures of a batch costs more than the checks. Anything else (a bug in a check) keeps it."""
     if isinstance(excinfo.value, Finding):
         return str(excinfo.value)
-    return default(excinfo, style)
+    return default(excinfo) if style is None else default(excinfo, style)
 
 
 def run_checks(evidences: dict[str, Evidence], checks_dir: Path = CHECKS_DIR) -> list[dict]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+from grader.judge import statements
 from grader.judge.backward import error_finding
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.ops import fmt
 from grader.judge.tolerance import TRAINING, all_close, close
-from grader.reference import known_loops, model_for
+from grader.reference import model_for
 
 # Losses a loop may compute instead of the sum of squared errors, as functions of (target, prediction) pairs.
 WRONG_LOSSES = {
@@ -23,9 +24,9 @@ LOSS_WORDS = {"mean_of_squares": "the mean of the squared errors", "sum_of_error
               "last_error_only": "the squared error of the last example only"}
 
 
-def known_loop(probe: dict, variant: str) -> tuple[list, list]:
+def known_loop(case: Case, variant: str) -> tuple[list, list]:
     """Losses and final weights of the reference loop with one change (a `grader.reference.LOOP_VARIANTS` name)."""
-    loop = known_loops()[probe["id"]][variant]
+    loop = case.reference["loops"][variant]
     return list(loop["losses"]), list(loop["weights"])
 
 
@@ -43,8 +44,31 @@ def _first_wrong_losses(model_and_data: str) -> dict[str, float]:
     return {name: float(loss(pairs).data) for name, loss in WRONG_LOSSES.items()}
 
 
+def at(ev: Evidence, case: Case, locator) -> tuple[str, int] | None:
+    """The statement of the student's train() that `locator` finds, else train's first line."""
+    return statements.blame(ev, case.student.get("where"), locator)
+
+
+def first_difference(losses: list, want: list) -> int | None:
+    """The first step whose loss differs from the reference's (never one that agrees)."""
+    return next((i for i, (g, w) in enumerate(zip(losses, want)) if not close(g, w, **TRAINING)), None)
+
+
+def wrong_type_finding(ev: Evidence, case: Case) -> Finding | None:
+    """train() returned something other than a list of floats: None (no `return`), or the loss Values."""
+    error = case.student.get("error") or {}
+    if error.get("kind") != "not_a_number" or error.get("where"):
+        return None
+    message = str(error.get("message", ""))
+    nothing = message.startswith("train returned")
+    text = (f"`{case.label}`: {message}." if nothing else
+            f"`{case.label}` returned losses that are not floats ({message}): record `loss.data`, not `loss`.")
+    return Finding("train_wrong_return", text, case=case.label,
+                   where=at(ev, case, statements.return_line if nothing else statements.record_line))
+
+
 def returns_finding(ev: Evidence, case: Case) -> Finding | None:
-    found = error_finding(ev, case)
+    found = wrong_type_finding(ev, case) or error_finding(ev, case)
     if found:
         return found
     losses, want = case.student.get("losses"), case.reference["losses"]
@@ -52,7 +76,7 @@ def returns_finding(ev: Evidence, case: Case) -> Finding | None:
         return None
     return Finding("wrong_losses", f"`{case.label}` returned {len(losses or [])} losses, expected "
                    f"{len(want)} (one float per step).", case=case.label, expected=len(want), got=len(losses or []),
-                   where=ev.where(case.student.get("where")))
+                   where=at(ev, case, statements.steps_line))
 
 
 def first_loss_finding(ev: Evidence, case: Case) -> Finding | None:
@@ -62,19 +86,19 @@ def first_loss_finding(ev: Evidence, case: Case) -> Finding | None:
     got, want = case.student["losses"][0], case.reference["losses"][0]
     if close(got, want, **TRAINING):
         return None
-    after = known_loop(case.probe, "two_steps")[0]
+    after = known_loop(case, "two_steps")[0]
     if len(after) > 1 and close(got, after[1], **TRAINING):
         return Finding("wrong_losses", f"The first loss is {fmt(got)}, the loss *after* the first update; record "
                        f"each step's loss before its update ({fmt(want)}).", case=case.label, expected=want, got=got,
-                       where=ev.where(case.student.get("where")))
+                       where=at(ev, case, statements.record_line))
     for name, words in LOSS_WORDS.items():
         if close(got, first_wrong_loss(case.probe, name), **TRAINING):
             return Finding("loss_not_sum_of_squares", f"The first loss is {fmt(got)}, which is {words}; the sum of "
                            f"squared errors is {fmt(want)}.", case=case.label, expected=want, got=got,
-                           where=ev.where(case.student.get("where")))
+                           where=at(ev, case, statements.loss_line))
     return Finding("loss_not_sum_of_squares", f"The first loss (before any update) is {fmt(got)}, expected the sum of "
                    f"squared errors {fmt(want)}.", case=case.label, expected=want, got=got,
-                   where=ev.where(case.student.get("where")))
+                   where=at(ev, case, statements.loss_line))
 
 
 def update_finding(ev: Evidence, case: Case) -> Finding | None:
@@ -91,12 +115,18 @@ def update_finding(ev: Evidence, case: Case) -> Finding | None:
     scale = sum(m * e for m, e in zip(moved, expected)) / (sum(e * e for e in expected) or 1.0)
     proportional = all(close(m, scale * e, rtol=1e-5, atol=1e-9) for m, e in zip(moved, expected))
     lr = case.probe["lr"]
-    where = ev.where(case.student.get("where"))
+    where = at(ev, case, statements.update_line)
     if proportional and close(scale, 0.0, rtol=0.0, atol=1e-9):
         events = case.student.get("events") or []
-        if "backward" in events and "zero_grad" in events[events.index("backward"):]:
-            return Finding("zero_grad_after_backward", f"After one step with lr={lr}, no parameter moved: zero_grad() "
-                           "ran after backward() and before the update.", case=case.label, where=where)
+        reset_by_hand = statements.located(ev, case.student.get("where"), statements.reset_after_backward_line)
+        if "backward" in events and ("zero_grad" in events[events.index("backward"):] or reset_by_hand):
+            return Finding("zero_grad_after_backward", f"After one step with lr={lr}, no parameter moved: the "
+                           "gradients were reset after backward() and before the update.", case=case.label,
+                           where=reset_by_hand or at(ev, case, statements.zero_grad_line))
+        if "backward" not in events:
+            return Finding("wrong_losses", f"After one step with lr={lr}, no parameter moved: backward() never ran, "
+                           "so every gradient stayed 0.", case=case.label,
+                           where=at(ev, case, statements.backward_mention_line))
         return Finding("wrong_losses", f"After one step with lr={lr}, no parameter moved.", case=case.label, where=where)
     if proportional and close(scale, -1.0, rtol=1e-5, atol=0.0):
         return Finding("wrong_sign_update", f"After one step with lr={lr}, every parameter moved by +lr·grad instead "
@@ -119,20 +149,22 @@ def trajectory_finding(ev: Evidence, case: Case) -> Finding | None:
     if all_close(losses, case.reference["losses"], **TRAINING) and all_close(weights, case.reference["weights"],
                                                                               **TRAINING):
         return None
-    where = ev.where(case.student.get("where"))
-    no_reset = known_loop(case.probe, "no_zero_grad")
-    if all_close(losses, no_reset[0], **TRAINING):
-        return Finding("no_zero_grad", f"With {case.label}, your losses {fmt(losses[:4])}… match a loop that never "
-                       f"resets the gradients; the reference gives {fmt(case.reference['losses'][:4])}….",
-                       case=case.label, expected=case.reference["losses"][1], got=losses[1], where=where)
+    where = at(ev, case, statements.update_line)
+    no_reset = known_loop(case, "no_zero_grad")
+    first = first_difference(losses, case.reference["losses"])
+    if all_close(losses, no_reset[0], **TRAINING) and first is not None:
+        return Finding("no_zero_grad", f"With {case.label}, loss {first + 1} is {fmt(losses[first])}, expected "
+                       f"{fmt(case.reference['losses'][first])}: your losses match a loop that never resets the "
+                       "gradients.", case=case.label, expected=case.reference["losses"][first], got=losses[first],
+                       where=at(ev, case, statements.zero_grad_line))
     cause = first_loss_finding(ev, case)
     if cause:
         return cause
-    i = next((i for i, (g, w) in enumerate(zip(losses, case.reference["losses"])) if not close(g, w, **TRAINING)),
-             None)
+    i = first
     if i is None:
         return Finding("wrong_losses", f"With {case.label}, the losses match but the final weights do not: the "
-                       "returned losses are not the ones of the steps taken.", case=case.label, where=where)
+                       "returned losses are not the ones of the steps taken.", case=case.label,
+                       where=at(ev, case, statements.record_line))
     return Finding("wrong_losses", f"With {case.label}, loss {i + 1} is {fmt(losses[i])}, expected "
                    f"{fmt(case.reference['losses'][i])}.", case=case.label, expected=case.reference["losses"][i],
                    got=losses[i], where=where)

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 from grader.load.submission import Limits, SubmissionError, human_size
 
 _CHUNK = 64 * 1024
+MAX_ENTRY_DEPTH = 32  # folders above an entry; pathlib would recurse once per level to make them
 _WANTED = (".py", ".ipynb")
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -47,6 +48,8 @@ def _unpack_entries(zf: zipfile.ZipFile, name: str, target: Path, limits: Limits
                                   "refusing to unpack it")
         if path.endswith("/") or not parts or parts[0] == "__MACOSX" or "__pycache__" in parts:
             continue
+        if len(parts) > MAX_ENTRY_DEPTH:
+            raise SubmissionError(f"{name} holds a file {len(parts) - 1} folders deep; zip only the micrograd folder")
         if any(part.startswith(".") for part in parts) or not path.lower().endswith(_WANTED):
             continue
         if stat.S_ISLNK(info.external_attr >> 16):

@@ -19,6 +19,7 @@ from grader.load.single_file import (
     filter_module,
     missing_names_note,
     read_source,
+    syntax_error_line,
 )
 from grader.load.submission import REQUIRED_NAMES, Limits, StagedFile, Submission, SubmissionError, join_names
 
@@ -84,6 +85,7 @@ def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits:
     ipython_lines: dict[int, int] = {}
     magic_cells: list[int] = []
     notes: list[str] = []
+    broken: list[str] = []  # each cell that does not compile, as `file cell N:line: SyntaxError: message`
     for number, source in cells:
         lines = source.split("\n")
         if next((line.strip() for line in lines if line.strip()), "").startswith("%%"):
@@ -98,6 +100,9 @@ def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits:
             tree = compile(source, f"{display} cell {number}", "exec", _PARSE_FLAGS, dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             notes.append(_broken_cell_note(number, source, exc))
+            if isinstance(exc, SyntaxError):
+                broken.append(syntax_error_line(f"{display} cell {number}", exc.lineno or 1, type(exc).__name__,
+                                                exc.msg))
             continue
         except RecursionError:
             notes.append(f"skipped cell {number}: it is nested too deeply for Python to read")
@@ -114,9 +119,9 @@ def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits:
                 out.append(filtered.lines[n - 1])
                 line_map.append((f"{display} cell {number}", n))
     if not any(name in defined_in for name in REQUIRED_NAMES):
-        skipped = [note for note in notes if note.startswith("skipped cell")]
-        hint = f" ({len(skipped)} cell{'s' * (len(skipped) != 1)} skipped for syntax errors)" if skipped else ""
-        raise SubmissionError(f"{display} defines none of {', '.join(REQUIRED_NAMES)}{hint}")
+        if broken:  # nothing else to grade: the first cell that does not compile is the whole story
+            raise SubmissionError(broken[0])
+        raise SubmissionError(f"{display} defines none of {', '.join(REQUIRED_NAMES)}")
     (staged / STAGED_MODULE).write_text("\n".join(out) + "\n", encoding="utf-8")
     notes += _summary_notes(exploratory, ipython_lines, magic_cells, defined_in)
     return Submission(origin, staged, "module", notes, {STAGED_MODULE: StagedFile(display, tuple(line_map))})

@@ -175,11 +175,15 @@ def _is_inert(expr: ast.expr, scope: Scope) -> bool:
 
 
 def parse_error(display: str, exc: SyntaxError | ValueError) -> str:
-    """A syntax error as one sentence naming the student's file and line."""
+    """A syntax error as the one line a compiler prints: `file:line: SyntaxError: message`."""
     if isinstance(exc, ValueError):  # e.g. null bytes in the source
         return f"{display} is not Python source: {exc}"
-    code = (exc.text or "").strip()
-    return f"{display} line {exc.lineno or 1}: {exc.msg}" + (f" ({code})" if code else "")
+    return syntax_error_line(display, exc.lineno or 1, type(exc).__name__, exc.msg)
+
+
+def syntax_error_line(display: str, line: int, kind: str, message: str) -> str:
+    """`file:line: SyntaxError: message`, the form editors and terminals turn into a link to the line."""
+    return f"{display}:{line}: {kind}: {message}"
 
 
 def exploratory_note(count: int, where: str) -> str:

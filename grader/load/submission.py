@@ -71,6 +71,10 @@ class Submission:
         origin = self.sources[key].origin_of(line) if key in self.sources else None
         return origin if origin is not None else (staged_file, line)
 
+    def staged_key(self, staged_file: str) -> str:
+        """A staged file as its path relative to `staged` (the key of `sources`)."""
+        return self._key(staged_file)
+
     def _key(self, staged_file: str) -> str:
         if staged_file not in self.keys:
             self.keys[staged_file] = self._relative(staged_file)

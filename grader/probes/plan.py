@@ -1,178 +1,278 @@
-"""What every submission is asked: the probe plan, identical for every run (fixed inputs, fixed seed).
+"""What every submission is asked: the probe plan, derived from the op declarations in grader/parts.py.
+
+A plan is built for one set of inputs. The public plan uses each op's declared public points and a fixed
+seed for random graphs and weights; it is what the student edition ships and checks with. The instructor's
+grading draws every number from a seed of its own (see grader/secret.py): the same structure, the same
+signs, new values inside each op's safe domain, so answers memorised from the public plan are worth nothing.
 
 Test points stay clear of coincidences, so that no wrong formula passes by accident and no right one fails
-by round-off: no input in {0, ±1}, no exponent in {0, 1}, nothing within 0.05 of relu's kink, exp and tanh
-inputs far from overflow, and every upstream gradient `g` different from 1 so a dropped `out.grad` factor
-shows. Each probe names the part it grades; `stage` says which sandboxed child runs it ("engine", or
-"train", which is handed a working model and so runs in a child of its own).
+by round-off: inputs come from each op's `Domain`, every upstream gradient `g` differs from 1 so a dropped
+`out.grad` factor shows, and whole graphs are checked node by node against the domains before they are
+used. Each probe names the part it grades; `stage` says which sandboxed child runs it ("engine", or
+"train", which is handed a working model and so runs in a child of its own). Every probe carries what the
+child needs to evaluate it (`apply`: how each of its ops is reached), so the child keeps no table of ops.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import random
-from functools import cache, lru_cache
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from grader.parts import OPS, Op
 
 LEAF0, LEAF1 = {"leaf": 0}, {"leaf": 1}
+PUBLIC_SEED = 20221  # the public plan's random graphs and weights; never change without bumping the version
+RANDOM_GRAPHS = 12
+GRAPH_RANGE = (0.3, 1.8)  # |leaf| of random graphs
+NODE_RANGE = (1e-2, 20.0)  # |value| every node of a graph must keep
+
+# forward(op_id, args) -> the reference's value of that op on plain floats (None where it is undefined).
+Forward = Callable[[str, list], float | None]
 
 
 def const(c: float) -> dict:
     return {"const": c}
 
 
-def op_probe(part: str, name: str, op: str, operands: list, leaves: list, g: float, pre: list | None = None,
-             check: str = "value") -> dict:
-    """`check` groups cases for the judge: "value" (fresh grads), "accumulate" (grads already hold
-    something, or one leaf is used twice), "number" (a plain number on one side)."""
-    return {"id": f"{part}/{name}", "kind": "op", "part": part, "stage": "engine", "check": check, "op": op,
-            "operands": operands, "leaves": leaves, "g": g, "pre": pre, "label": name}
-
-
-def binary_cases(part: str, op: str, pairs: list, const_forms: list) -> list[dict]:
-    symbol = {"add": "+", "mul": "*", "sub": "-", "div": "/"}[op]
-    cases = [op_probe(part, f"a {symbol} b @ {x}, {y}", op, [LEAF0, LEAF1], [x, y], g) for x, y, g in pairs]
-    x, y, g = pairs[0]
-    cases.append(op_probe(part, f"a {symbol} b, grads already 0.3 and -0.45", op, [LEAF0, LEAF1], [x, y], g,
-                          pre=[0.3, -0.45], check="accumulate"))
-    for label, operands, x in const_forms:
-        cases.append(op_probe(part, label, op, operands, [x], 1.3, check="number"))
-    return cases
-
-
-def unary_cases(part: str, op: str, xs: list, g: float, operands_for=lambda: [LEAF0], label="{op}(a)") -> list:
-    cases = [op_probe(part, label.format(op=op, x=x) + f" @ {x}", op, operands_for(), [x], g) for x in xs]
-    cases.append(op_probe(part, label.format(op=op, x=xs[0]) + f" @ {xs[0]}, grad already 0.3", op, operands_for(),
-                          [xs[0]], g, pre=[0.3], check="accumulate"))
-    return cases
-
-
-def pow_cases() -> list[dict]:
-    cases = []
-    for x, k in [(1.7, 3), (0.6, -2), (2.3, 2.5), (-1.3, 3), (1.9, 0.5), (1.4, 2.0)]:
-        cases.append(op_probe("pow", f"a ** {k} @ {x}", "pow", [LEAF0, const(k)], [x], 1.3))
-    cases.append(op_probe("pow", "a ** 2 @ 1.6, grad already 0.3", "pow", [LEAF0, const(2)], [1.6], 1.3, pre=[0.3],
-                          check="accumulate"))
-    return cases
-
-
-def op_probes() -> list[dict]:
-    probes = []
-    probes += binary_cases("add", "add", [(1.5, -2.25, 1.7), (0.37, 4.1, -0.6)],
-                           [("a + 2.0", [LEAF0, const(2.0)], 0.7), ("2.0 + a", [const(2.0), LEAF0], 0.7)])
-    probes.append(op_probe("add", "a + a @ 1.3", "add", [LEAF0, LEAF0], [1.3], 1.0, check="accumulate"))
-    probes += binary_cases("mul", "mul", [(1.5, -2.25, 1.7), (-0.8, 3.3, -0.6)],
-                           [("a * 3.0", [LEAF0, const(3.0)], 0.7), ("3.0 * a", [const(3.0), LEAF0], 0.7)])
-    probes.append(op_probe("mul", "a * a @ 1.3", "mul", [LEAF0, LEAF0], [1.3], 1.0, check="accumulate"))
-    probes += pow_cases()
-    probes += unary_cases("exp", "exp", [0.7, -1.3, 2.2], 1.4)
-    probes += unary_cases("tanh", "tanh", [0.45, -1.2, 2.1, 4.5, -5.0], 0.8)
-    probes += unary_cases("relu", "relu", [0.8, -0.6, 2.3], 1.6)
-    probes += unary_cases("neg", "neg", [1.3, -0.7], 0.9, label="-a")
-    probes += binary_cases("sub", "sub", [(1.5, -2.25, 1.7)],
-                           [("a - 2.0", [LEAF0, const(2.0)], 0.7), ("1 - a", [const(1.0), LEAF0], 0.6)])
-    probes += binary_cases("div", "div", [(1.5, -2.25, 1.7)],
-                           [("a / 2.0", [LEAF0, const(2.0)], 0.7), ("2 / a", [const(2.0), LEAF0], 0.6)])
-    return probes
-
-
-# ----------------------------------------------------------------------------------------------
-# Whole expression graphs: fixed classics with reused nodes, plus random graphs from a fixed seed.
-
-def graph_probe(name: str, leaves: list, nodes: list, parts: tuple) -> dict:
-    return {"id": f"graph/{name}", "kind": "graph", "stage": "engine", "part": None, "parts": list(parts),
-            "label": name, "leaves": leaves, "nodes": nodes}
-
-
 def N(i: int) -> dict:
     return {"node": i}
 
 
+@dataclass
+class Plan:
+    """The probes of one grading, in a fixed order, with a digest that names them."""
+    probes: tuple[dict, ...]
+    ops: tuple[str, ...]
+    public: bool
+    digest: str = ""
+    _stages: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        text = json.dumps(self.probes, sort_keys=True, separators=(",", ":"))
+        self.digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def stage(self, stage: str, parts: tuple[str, ...] | None = None) -> tuple[dict, ...]:
+        """The probes one sandboxed child answers, as one lasting object per (stage, parts), so the sandbox
+        server is sent each list once. With `parts`: their probes and graphs, and, when one is an op, every
+        op's own cases (an op is blamed on another only when that one fails its own cases)."""
+        key = (stage, parts)
+        if key not in self._stages:
+            chosen = set(parts or ())
+            ops = set(self.ops) if chosen & set(self.ops) else set()
+            self._stages[key] = tuple(p for p in self.probes if p["stage"] == stage and (
+                parts is None or probe_parts(p) & chosen or (p["kind"] == "op" and p["part"] in ops)))
+        return self._stages[key]
+
+
+def probe_parts(probe: dict) -> set[str]:
+    return set(probe.get("parts") or [probe.get("part")])
+
+
+class Inputs:
+    """Where a plan's numbers come from: the declared public points, or draws from `seed`."""
+
+    def __init__(self, seed: int | None) -> None:
+        self.public = seed is None
+        self.rng = random.Random(PUBLIC_SEED if seed is None else seed)
+
+    def point(self, op: Op, public: tuple) -> list:
+        if self.public:
+            return list(public)
+        if op.exponent:
+            return [op.domain.draw(self.rng, public[0]), public[1]]
+        values = []
+        for like in public:
+            x = op.domain.draw(self.rng, like)
+            while any(abs(abs(x) - abs(v)) < 0.1 for v in values):  # a*b must tell a from b
+                x = op.domain.draw(self.rng, like)
+            values.append(x)
+        return values
+
+    def number(self, public: float, low: float, high: float) -> float:
+        return public if self.public else round(self.rng.uniform(low, high) * (1 if public > 0 else -1), 3)
+
+
+def apply_table(op_ids) -> dict:
+    """How the child reaches each op: {op: [kind, name]}, see `grader.parts.Op.syntax`."""
+    return {op: list(OPS[op].syntax) for op in sorted(set(op_ids))}
+
+
+def method_name(op: Op, operands: list) -> str:
+    """The dunder that `op` dispatches to for these operands (a plain number on the left reflects)."""
+    if op.reflected and "const" in operands[0]:
+        return op.reflected
+    return op.method
+
+
+def observe_table(ops) -> dict[str, str]:
+    """Every method through which one of the assignment's ops is reached, and that op: what the child
+    watches while a case is built, to see which ops a composite op really runs."""
+    table = {}
+    for op in (OPS[i] for i in ops):
+        table[op.method] = op.id
+        if op.reflected:
+            table[op.reflected] = op.id
+    return table
+
+
+def op_probe(op: Op, label: str, operands: list, leaves: list, observe: dict, pre: list | None = None,
+             check: str = "value", g: float | None = None) -> dict:
+    """`check` groups cases for the judge: "value" (fresh grads), "accumulate" (grads already hold
+    something, or one leaf is used twice), "number" (a plain number on one side)."""
+    return {"id": f"{op.id}/{label}", "kind": "op", "part": op.id, "stage": "engine", "check": check, "op": op.id,
+            "apply": apply_table([op.id]), "method": method_name(op, operands), "observe": observe,
+            "operands": operands, "leaves": leaves, "g": op.upstream if g is None else g, "pre": pre, "label": label}
+
+
+def op_cases(op: Op, inputs: Inputs, observe: dict) -> list[dict]:
+    """An op's cases: each point, the first point with gradients already held, the value used twice, and
+    each plain-number form."""
+    points = [inputs.point(op, p) for p in op.points]
+    cases = []
+    for values in points:
+        operands, leaves = operands_of(op, values)
+        cases.append(op_probe(op, op.label(values), operands, leaves, observe))
+    first = points[0]
+    operands, leaves = operands_of(op, first)
+    pre = [0.3, -0.45][:len(leaves)]
+    cases.append(op_probe(op, f"{op.label(first)}, grads already {', '.join(f'{p:g}' for p in pre)}", operands,
+                          leaves, observe, pre=pre, check="accumulate"))
+    if op.repeated:
+        x = inputs.number(1.3, 0.4, 2.0)
+        cases.append(op_probe(op, f"{op.form.replace('b', 'a')} @ {x:g}", [LEAF0, LEAF0], [x], observe,
+                              check="accumulate", g=1.0))
+    for side, c in op.numbers:
+        x = first[0]
+        operands = [LEAF0, const(c)] if side == "right" else [const(c), LEAF0]
+        cases.append(op_probe(op, op.label([x], (side, c)) + f" @ {x:g}", operands, [x], observe, check="number"))
+    return cases
+
+
+def operands_of(op: Op, values: list) -> tuple[list, list]:
+    """The operands and leaves of one point: pow's second value is a plain number, not a leaf."""
+    if op.exponent:
+        return [LEAF0, const(values[1])], [values[0]]
+    return [{"leaf": i} for i in range(len(values))], list(values)
+
+
+# ----------------------------------------------------------------------------------------------
+# Whole expression graphs: fixed classics with reused nodes, plus random graphs.
+
+def graph_probe(name: str, leaves: list, nodes: list) -> dict:
+    ops = sorted({node[0] for node in nodes})
+    return {"id": f"graph/{name}", "kind": "graph", "stage": "engine", "part": None, "parts": ops,
+            "apply": apply_table(ops), "label": name, "leaves": leaves, "nodes": nodes}
+
+
 CLASSIC_GRAPHS = [
-    graph_probe("b = a + a", [1.3], [["add", LEAF0, LEAF0], ["mul", N(0), const(1.5)]], ("add",)),
-    graph_probe("a * a", [1.3], [["mul", LEAF0, LEAF0], ["mul", N(0), const(1.5)]], ("mul",)),
-    graph_probe("a*b + a", [1.5, -2.25], [["mul", LEAF0, LEAF1], ["add", N(0), LEAF0]], ("mul", "add")),
-    graph_probe("(a*b) * (a+b)", [2.5, -0.75], [["mul", LEAF0, LEAF1], ["add", LEAF0, LEAF1], ["mul", N(0), N(1)]],
-                ("mul", "add")),
+    ("b = a + a", [1.3], [["add", LEAF0, LEAF0], ["mul", N(0), const(1.5)]]),
+    ("a * a", [1.3], [["mul", LEAF0, LEAF0], ["mul", N(0), const(1.5)]]),
+    ("a*b + a", [1.5, -2.25], [["mul", LEAF0, LEAF1], ["add", N(0), LEAF0]]),
+    ("(a*b) * (a+b)", [2.5, -0.75], [["mul", LEAF0, LEAF1], ["add", LEAF0, LEAF1], ["mul", N(0), N(1)]]),
     # The lecture's neuron, with x2 moved off 0 so that w2's gradient is not 0 whatever the formula.
-    graph_probe("the lecture's neuron tanh(x1*w1 + x2*w2 + b)", [2.0, 0.4, -3.0, 1.0, 6.8813735870195432],
-                [["mul", LEAF0, {"leaf": 2}], ["mul", LEAF1, {"leaf": 3}], ["add", N(0), N(1)],
-                 ["add", N(2), {"leaf": 4}], ["tanh", N(3)]], ("mul", "add", "tanh")),
-    graph_probe("tanh(a) * a", [0.8], [["tanh", LEAF0], ["mul", N(0), LEAF0]], ("tanh", "mul")),
-    graph_probe("exp(a) * exp(a) + a ** 3", [0.6], [["exp", LEAF0], ["mul", N(0), N(0)], ["pow", LEAF0, const(3)],
-                                                    ["add", N(1), N(2)]], ("exp", "mul", "pow", "add")),
-    graph_probe("relu(a*b) + relu(a)", [1.2, 0.9], [["mul", LEAF0, LEAF1], ["relu", N(0)], ["relu", LEAF0],
-                                                    ["add", N(1), N(2)]], ("mul", "relu", "add")),
-    graph_probe("(a - b) / (a + b) + (-a)", [2.5, 0.75],
-                [["sub", LEAF0, LEAF1], ["add", LEAF0, LEAF1], ["div", N(0), N(1)], ["neg", LEAF0],
-                 ["add", N(2), N(3)]], ("sub", "add", "div", "neg")),
+    ("the lecture's neuron tanh(x1*w1 + x2*w2 + b)", [2.0, 0.4, -3.0, 1.0, 6.8813735870195432],
+     [["mul", LEAF0, {"leaf": 2}], ["mul", LEAF1, {"leaf": 3}], ["add", N(0), N(1)], ["add", N(2), {"leaf": 4}],
+      ["tanh", N(3)]]),
+    ("tanh(a) * a", [0.8], [["tanh", LEAF0], ["mul", N(0), LEAF0]]),
+    ("exp(a) * exp(a) + a ** 3", [0.6], [["exp", LEAF0], ["mul", N(0), N(0)], ["pow", LEAF0, const(3)],
+                                        ["add", N(1), N(2)]]),
+    ("relu(a*b) + relu(a)", [1.2, 0.9], [["mul", LEAF0, LEAF1], ["relu", N(0)], ["relu", LEAF0],
+                                         ["add", N(1), N(2)]]),
+    ("(a - b) / (a + b) + (-a)", [2.5, 0.75],
+     [["sub", LEAF0, LEAF1], ["add", LEAF0, LEAF1], ["div", N(0), N(1)], ["neg", LEAF0], ["add", N(2), N(3)]]),
+    ("sigmoid(a * b) + log(a)", [1.4, -0.8], [["mul", LEAF0, LEAF1], ["sigmoid", N(0)], ["log", LEAF0],
+                                              ["add", N(1), N(2)]]),
 ]
 
-PRIMITIVE_OPS = ("add", "mul", "pow", "exp", "tanh", "relu")
-RANDOM_SEED = 20221  # a regrade must give the same score: never change without bumping the grader version
-RANDOM_GRAPHS = 12
+
+def evaluate(nodes: list, leaves: list, forward: Forward) -> list | None:
+    """Every node's value, or None when a node leaves its op's domain (or the values' safe range)."""
+    values: list = []
+
+    def value(spec):
+        if "leaf" in spec:
+            return leaves[spec["leaf"]]
+        return values[spec["node"]] if "node" in spec else spec["const"]
+
+    for op, *operands in nodes:
+        args = [value(spec) for spec in operands]
+        if not in_domain(OPS[op], args):
+            return None
+        result = forward(op, args)
+        if result is None or not NODE_RANGE[0] < abs(result) < NODE_RANGE[1]:
+            return None
+        values.append(result)
+    return values
 
 
-def safe_input(op: str, x: float, k: float | None = None) -> bool:
-    """Whether an op's input is clear of kinks, overflow and domain errors (see the module docstring)."""
-    if not (1e-2 < abs(x) < 20):
-        return False
-    if op == "exp":
-        return abs(x) < 3.5
-    if op == "tanh":
-        return abs(x) < 3.0
-    if op == "relu":
-        return abs(x) > 0.05
-    if op == "pow":
-        return (x > 0.2 or float(k).is_integer()) and abs(x) < 4 and abs(x) > 0.2
-    return True
+def in_domain(op: Op, args: list) -> bool:
+    """Whether a graph node's arguments are safe: a unary op's (and pow's base) inside its domain, a real
+    power of a negative base only for a whole exponent, a binary op's inputs away from 0."""
+    if op.exponent:
+        return op.domain.contains(args[0]) and (args[0] > 0 or float(args[1]).is_integer())
+    if op.arity == 1:
+        return op.domain.contains(args[0])
+    return all(NODE_RANGE[0] < abs(x) < NODE_RANGE[1] for x in args)
 
 
-def random_graph(rng: random.Random, index: int) -> dict:
-    """A random DAG of primitive ops in which nodes are reused, evaluated forward here to stay safe."""
-    import math
-    leaves = [round(rng.uniform(0.3, 1.8) * rng.choice((1, -1)), 3) for _ in range(rng.randint(2, 3))]
-    values = list(leaves)
+def classic_graphs(ops: tuple[str, ...], inputs: Inputs, forward: Forward) -> list[dict]:
+    """The fixed graphs whose ops are all in the assignment; with drawn inputs, their leaves keep their signs
+    and take new magnitudes for which every node stays in its op's domain."""
+    graphs = []
+    for name, leaves, nodes in CLASSIC_GRAPHS:
+        if not {node[0] for node in nodes} <= set(ops):
+            continue
+        if not inputs.public:
+            for _ in range(1000):
+                drawn = [inputs.number(x, 0.4, 2.5) for x in leaves]
+                if evaluate(nodes, drawn, forward) is not None:
+                    leaves = drawn
+                    break
+        graphs.append(graph_probe(name, list(leaves), nodes))
+    return graphs
+
+
+def random_graph(rng: random.Random, index: int, ops: list[str], forward: Forward) -> dict:
+    """A random DAG of the assignment's ops in which nodes are reused, kept inside every op's domain."""
+    leaves = [round(rng.uniform(*GRAPH_RANGE) * rng.choice((1, -1)), 3) for _ in range(rng.randint(2, 3))]
     refs = [{"leaf": i} for i in range(len(leaves))]
     nodes: list = []
-    used_ops = set()
-    while len(nodes) < rng.randint(4, 9) or len(used_ops) < 2:
-        op = rng.choice(PRIMITIVE_OPS)
+    used = set()
+    while len(nodes) < rng.randint(4, 9) or len(used) < 2:
+        op = OPS[rng.choice(ops)]
         i = rng.randrange(len(refs))
-        x = values[i]
-        if op in ("add", "mul"):
-            j = rng.randrange(len(refs))
-            if rng.random() < 0.2:
-                c = round(rng.uniform(0.5, 2.5), 2)
-                other, y = const(c), c
-                args = [refs[i], other] if rng.random() < 0.5 else [other, refs[i]]
-            else:
-                args, y = [refs[i], refs[j]], values[j]
-            result = x + y if op == "add" else x * y
-        elif op == "pow":
+        if op.exponent:
             k = rng.choice((2, 3, -1, 0.5, 1.5))
-            if not safe_input(op, x, k):
-                continue
-            args, result = [refs[i], const(k)], x ** k
+            args = [refs[i], const(k)]
+        elif op.arity == 2:
+            if rng.random() < 0.2:
+                c = const(round(rng.uniform(0.5, 2.5), 2))
+                args = [refs[i], c] if rng.random() < 0.5 else [c, refs[i]]
+            else:
+                args = [refs[i], refs[rng.randrange(len(refs))]]
         else:
-            if not safe_input(op, x):
-                continue
             args = [refs[i]]
-            result = {"exp": math.exp, "tanh": math.tanh, "relu": lambda v: max(v, 0.0)}[op](x)
-        if not (1e-2 < abs(result) < 20):
+        trial = [*nodes, [op.id, *args]]
+        computed = evaluate(trial, leaves, forward)
+        if computed is None:
             continue
-        nodes.append([op, *args])
-        used_ops.add(op)
+        nodes = trial
+        used.add(op.id)
         refs.append({"node": len(nodes) - 1})
-        values.append(result)
     # Sum the last few nodes so that several branches meet at the output.
     for back in (2, 3):
         if len(nodes) >= back:
             nodes.append(["add", {"node": len(nodes) - 1}, {"node": len(nodes) - back}])
-    ops = tuple(sorted({node[0] for node in nodes}))
-    return graph_probe(f"random graph #{index + 1}", leaves, nodes, ops)
+    return graph_probe(f"random graph #{index + 1}", leaves, nodes)
 
 
-def random_graphs() -> list[dict]:
-    rng = random.Random(RANDOM_SEED)
-    return [random_graph(rng, i) for i in range(RANDOM_GRAPHS)]
+def random_graphs(ops: tuple[str, ...], inputs: Inputs, forward: Forward) -> list[dict]:
+    usable = [op for op in ops if OPS[op].in_random_graphs]
+    if "add" not in ops or len(usable) < 2:
+        return []
+    return [random_graph(inputs.rng, i, usable, forward) for i in range(RANDOM_GRAPHS)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -191,78 +291,102 @@ def inner(data: float, children: list, weights: list) -> dict:
     return {"data": data, "children": children, "weights": weights}
 
 
-def diamond() -> list:
+def diamond(w) -> list:
     # c is used by d and e, d by e and out: a non-leaf reused by two consumers.
-    return [leaf(1.5), leaf(-0.5), inner(0.7, [0, 1], [0.5, 1.5]), inner(0.3, [0, 2], [2.0, -1.0]),
-            inner(-1.1, [2, 3], [0.7, 1.3]), inner(0.9, [3, 4], [1.1, -0.4])]
+    return [leaf(1.5), leaf(-0.5), inner(0.7, [0, 1], [w(0.5), w(1.5)]), inner(0.3, [0, 2], [w(2.0), w(-1.0)]),
+            inner(-1.1, [2, 3], [w(0.7), w(1.3)]), inner(0.9, [3, 4], [w(1.1), w(-0.4)])]
 
 
-def fan_out() -> list:
-    nodes = [leaf(0.8)] + [inner(0.1 * i, [0], [0.5 + 0.25 * i]) for i in range(1, 5)]
-    nodes.append(inner(2.0, [1, 2, 3, 4], [1.0, -2.0, 3.0, 0.5]))
+def skip(w) -> list:
+    # c feeds the output directly and through two more nodes: a traversal by depth (breadth first) runs c
+    # before the nodes that use it in every iteration order of the children, so a wrong order always shows.
+    return [leaf(0.9), inner(-0.6, [0], [w(1.7)]), inner(0.4, [1], [w(-0.8)]), inner(1.2, [2], [w(1.3)]),
+            inner(0.5, [1, 3], [w(0.6), w(-1.4)])]
+
+
+def fan_out(w) -> list:
+    nodes = [leaf(0.8)] + [inner(0.1 * i, [0], [w(0.5 + 0.25 * i)]) for i in range(1, 5)]
+    nodes.append(inner(2.0, [1, 2, 3, 4], [w(1.0), w(-2.0), w(3.0), w(0.5)]))
     return nodes
 
 
 CHAIN_LENGTH = 2500
 
 
-def chain() -> list:
+def chain(w) -> list:
     nodes = [leaf(0.5)]
     for i in range(1, CHAIN_LENGTH):
         nodes.append(inner(0.5, [i - 1], [1.001 if i % 2 else 0.999]))
+    nodes[1]["weights"] = [w(1.25)]
     return nodes
 
 
-def backward_probes() -> list[dict]:
+def backward_probes(inputs: Inputs) -> list[dict]:
+    def w(public: float) -> float:
+        return inputs.number(public, 0.3, 2.0)
     return [
-        backward_probe("diamond", diamond(), "backward() on a diamond: c feeds d and e, d feeds e and the output"),
-        backward_probe("fan-out", fan_out(), "backward() on one leaf feeding four nodes that meet at the output"),
-        backward_probe("single", [leaf(1.7)], "backward() on a lone leaf"),
-        backward_probe("chain", chain(), f"backward() on a chain of {CHAIN_LENGTH} nodes"),
+        backward_probe("diamond", diamond(w), "backward() on a diamond: c feeds d and e, d feeds e and the output"),
+        backward_probe("skip", skip(w), "backward() on a graph where c feeds the output directly and through "
+                       "two more nodes"),
+        backward_probe("fan-out", fan_out(w), "backward() on one leaf feeding four nodes that meet at the output"),
+        backward_probe("single", [leaf(w(1.7))], "backward() on a lone leaf"),
+        backward_probe("chain", chain(w), f"backward() on a chain of {CHAIN_LENGTH} nodes"),
     ]
 
 
 # ----------------------------------------------------------------------------------------------
 # zero_grad and train, each in isolation.
 
-def zero_grad_probes() -> list[dict]:
-    rng = random.Random(7)
-    params = [[round(rng.uniform(-1, 1), 4), round(rng.uniform(-3, 3), 4) or 0.5] for _ in range(9)]
-    return [{"id": "zero_grad/module", "kind": "zero_grad", "part": "zero_grad", "stage": "engine",
-             "label": "zero_grad() on a module of 9 parameters holding gradients", "params": params}]
+def zero_grad_probes(inputs: Inputs) -> list[dict]:
+    rng = inputs.rng
+    params = [[round(rng.uniform(-1, 1), 4), round(rng.uniform(0.5, 3), 4) * rng.choice((1, -1))] for _ in range(9)]
+    seeds = [round(rng.uniform(0.5, 3), 4) * rng.choice((1, -1)) for _ in range(3)]
+    values = [round(rng.uniform(-1, 1), 4) for _ in range(40)]
+    return [
+        {"id": "zero_grad/module", "kind": "zero_grad", "part": "zero_grad", "stage": "engine",
+         "label": "zero_grad() on a Module subclass of 9 parameters holding gradients", "params": params},
+        {"id": "zero_grad/own-classes", "kind": "zero_grad_nn", "part": "zero_grad", "stage": "engine",
+         "label": "zero_grad() on your own MLP(3, [4, 1]), Layer(3, 2) and Neuron(3), every parameter holding "
+                  "a gradient", "nin": 3, "nouts": [4, 1], "grads": seeds, "values": values},
+    ]
 
 
 LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
 LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+TRAIN_WEIGHTS = 21  # an MLP(3, [4, 1])
 
 
-def initial_weights(n: int = 21) -> list[float]:
-    rng = random.Random(1337)
-    return [round(rng.uniform(-1, 1), 6) for _ in range(n)]
+def initial_weights(inputs: Inputs) -> list[float]:
+    rng = random.Random(1337) if inputs.public else inputs.rng
+    return [round(rng.uniform(-1, 1), 6) for _ in range(TRAIN_WEIGHTS)]
 
 
-def train_probe(name: str, label: str, **kwargs) -> dict:
+def train_probe(name: str, label: str, weights: list, **kwargs) -> dict:
     return {"id": f"train/{name}", "kind": "train", "part": "train", "stage": "train", "label": label,
-            "nin": 3, "nouts": [4, 1], "weights": initial_weights(), "xs": LECTURE_XS, "ys": LECTURE_YS, **kwargs}
+            "nin": 3, "nouts": [4, 1], "weights": weights, "xs": LECTURE_XS, "ys": LECTURE_YS, **kwargs}
 
 
-def train_probes() -> list[dict]:
+def train_probes(inputs: Inputs) -> list[dict]:
+    weights = initial_weights(inputs)
     return [
-        train_probe("one-step", "one step with lr=0.037", steps=1, lr=0.037),
-        train_probe("defaults", "train(model, xs, ys) with the default steps and lr"),
-        train_probe("custom", "train(model, xs, ys, steps=6, lr=0.1)", steps=6, lr=0.1),
+        train_probe("one-step", "one step with lr=0.037", weights, steps=1, lr=0.037),
+        train_probe("defaults", "train(model, xs, ys) with the default steps and lr", weights),
+        train_probe("custom", "train(model, xs, ys, steps=6, lr=0.1)", weights, steps=6, lr=0.1),
     ]
 
 
-@lru_cache(maxsize=1)
-def build_plan() -> tuple[dict, ...]:
-    """Every probe, in a fixed order. Cached: the plan is the same for every submission."""
-    return tuple(op_probes() + CLASSIC_GRAPHS + random_graphs() + backward_probes() + zero_grad_probes()
-                 + train_probes())
-
-
-@cache
-def stage_probes(stage: str) -> tuple[dict, ...]:
-    """The probes one sandboxed child answers ("engine" or "train"), as one lasting object, so the
-    sandbox server is sent them once per run."""
-    return tuple(p for p in build_plan() if p["stage"] == stage)
+def build_plan(ops: tuple[str, ...], forward: Forward, seed: int | None = None,
+               parts: tuple[str, ...] = ("backward", "zero_grad", "train")) -> Plan:
+    """Every probe of an assignment with these op parts (and these other parts), in a fixed order: the
+    public plan when `seed` is None, else one drawn from `seed`. `forward` keeps graphs inside domains."""
+    inputs = Inputs(seed)
+    observe = observe_table(ops)
+    probes = [case for op in ops for case in op_cases(OPS[op], inputs, observe)]
+    probes += classic_graphs(ops, inputs, forward) + random_graphs(ops, inputs, forward)
+    if "backward" in parts:
+        probes += backward_probes(inputs)
+    if "zero_grad" in parts:
+        probes += zero_grad_probes(inputs)
+    if "train" in parts:
+        probes += train_probes(inputs)
+    return Plan(tuple(probes), tuple(ops), public=seed is None)

@@ -4,11 +4,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from grader.score import GradeResult
+from grader.score import GradeResult, PartResult
 
 # format name -> module under grader.report providing `render(result, **options) -> str`
 FORMATS = {"text": "text", "json": "json_report", "markdown": "markdown", "github": "github",
-           "gradescope": "gradescope", "junit": "junit"}
+           "gradescope": "gradescope", "junit": "junit", "html": "html", "classroom50": "classroom50",
+           "prairielearn": "prairielearn"}
+
+# How much of the student's own printed output a report shows.
+OUTPUT_LINES = 40
+OUTPUT_CHARS = 4000
 
 
 def available() -> list[str]:
@@ -28,3 +33,30 @@ def renderer(name: str) -> Callable[..., str]:
 
 def render(result: GradeResult, name: str, **options) -> str:
     return renderer(name)(result, **options)
+
+
+def points(value: float) -> str:
+    """Points as every report shows them: rounded to two decimals, no trailing zeros (3.33, 15, 0.5)."""
+    return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+
+
+def number_text(value: object) -> str:
+    """A value as reports show it: floats to six significant digits (no `-0.6000000000000001`), lists item
+    by item, anything else as it is."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(number_text(item) for item in value) + "]"
+    return str(value)
+
+
+def status_text(part: PartResult) -> str:
+    """A part's status in words: "waits for mul" rather than the bare "waiting"."""
+    return part.message if part.status == "waiting" and part.message else part.status
+
+
+def output_excerpt(output: str, lines: int = OUTPUT_LINES, chars: int = OUTPUT_CHARS) -> tuple[str, bool]:
+    """The start of the student's printed output, and whether it was cut."""
+    shown = output[:chars].split("\n")[:lines]
+    text = "\n".join(shown).rstrip("\n")
+    return text, len(text) < len(output.rstrip("\n"))

@@ -1,8 +1,9 @@
-"""The GitHub Actions report: one `::error` workflow command per failed part (the line the student must
-fix shows up annotated in the pull request), plus, where the runner provides them, a Markdown step
-summary ($GITHUB_STEP_SUMMARY) and the `score` / `max_score` step outputs ($GITHUB_OUTPUT).
+"""The GitHub Actions report: at most one annotation per task — an `::error` for a failed one (the line
+the student must fix shows up annotated in the pull request), a `::notice` at the stub of one not started,
+none for given code that waits for a task not started — plus, where the runner provides them, a Markdown
+step summary ($GITHUB_STEP_SUMMARY) and the `score` / `max_score` step outputs ($GITHUB_OUTPUT).
 
-GitHub shows at most 10 error annotations per step, so parts beyond the tenth are only in the summary.
+GitHub shows at most 10 annotations of a kind per step, so tasks beyond the tenth are only in the summary.
 """
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import re
 from collections.abc import Mapping
 
 from grader.judge.diagnoses import CATALOGUE
-from grader.report import mermaid
+from grader.report import mermaid, number_text, points, status_text
 from grader.report.sanitize import clean
-from grader.score import GradeResult, PartResult, TestResult
+from grader.score import GradeResult, PartResult, TestResult, headline_first
 
 MAX_ANNOTATIONS = 10
+MARK = {"passed": "✅", "not started": "⏸️", "waiting": "⏳"}
 # GitHub rejects a step summary over 1 MiB; staying well below leaves room for other steps.
 MAX_SUMMARY_CHARS = 200_000
 
@@ -36,26 +38,32 @@ def render(result: GradeResult, env: Mapping[str, str] | None = None, **_) -> st
 
 
 def annotations(result: GradeResult) -> list[str]:
-    """`::error` commands: one for an unreadable submission, else one per failed part (its first failure)."""
+    """Workflow commands: one for an unreadable submission, else at most one per task."""
     if result.status == "error":
         return [command("error", clean(result.error or "the submission could not be graded"),
                         title="micrograde: could not grade")]
-    lines = []
-    for part, test in failed_parts(result)[:MAX_ANNOTATIONS]:
-        title = f"{part.id}: {diagnosis_title(test)}"
+    errors, notices = [], []
+    for part, test in failed_parts(result):
+        place = {"file": clean(test.file) if test.file else None, "line": test.line}
+        if part.status == "not started":
+            notices.append(command("notice", "Not started: replace the `raise NotImplementedError(...)` of this "
+                                   "task with your code.", **place, title=f"{part.id}: not started"))
+            continue
         message = clean(test.message)
         if test.hint:
             message += f"\nHint: {clean(test.hint)}"
-        lines.append(command("error", message, file=clean(test.file) if test.file else None,
-                             line=test.line, title=title))
-    return lines
+        errors.append(command("error", message, **place, title=f"{part.id}: {diagnosis_title(test)}"))
+    return errors[:MAX_ANNOTATIONS] + notices[:MAX_ANNOTATIONS]
 
 
 def failed_parts(result: GradeResult) -> list[tuple[PartResult, TestResult]]:
-    """Each part that did not pass, with its first non-passing check (the one with the smallest case)."""
+    """Each task that did not pass and does not wait for another, with its first non-passing check (the
+    one with the smallest case)."""
     pairs = []
     for part in result.parts:
-        first = next((t for t in result.tests if t.part == part.id and t.status != "passed"), None)
+        if part.status == "waiting":
+            continue
+        first = next(iter(headline_first([t for t in result.tests if t.part == part.id and t.status != "passed"])), None)
         if first is not None:
             pairs.append((part, first))
     return pairs
@@ -91,10 +99,16 @@ def step_summary(result: GradeResult) -> str:
         out.append(f"> {md_text(note)}\n")
     out.append("\n| part | points | checks passed | status |\n| --- | ---: | ---: | --- |\n")
     for part in result.parts:
-        mark = "✅" if part.status == "passed" else "❌"
+        mark = MARK.get(part.status, "❌")
         out.append(f"| {mark} `{part.id}` {md_text(part.title)} | {points(part.score)} / {points(part.max_score)} "
-                   f"| {part.passed} / {part.total} | {md_text(part.status)} |\n")
+                   f"| {part.passed} / {part.total} | {md_text(status_text(part))} |\n")
+    not_started = [part.id for part in result.parts if part.status == "not started"]
+    if not_started:
+        out.append(f"\nNot started: {', '.join(not_started)}. Replace each task's `raise NotImplementedError(...)` "
+                   "with your code.\n")
     for part, test in failed_parts(result):
+        if part.status == "not started":
+            continue
         others = [t for t in result.tests if t.part == part.id and t.status != "passed" and t is not test]
         out.append(failure_section(part, test, others))
     text = "".join(out) + "\n"
@@ -108,33 +122,27 @@ def failure_section(part: PartResult, test: TestResult, others: list[TestResult]
     expression graph among the failures drawn in Mermaid."""
     lines = [f"\n### ❌ {part.id}: {md_text(diagnosis_title(test))}\n",
              f"{md_text(test.message)}\n"]
-    rows = [("check", code_span(test.check)), ("case", test.case), ("expected", test.expected),
+    rows = [("case", test.case), ("expected", test.expected),
             ("got", test.got), ("numerical estimate", test.numerical)]
     rows = [(name, value) for name, value in rows if value is not None]
     if rows:
         lines.append("\n| | |\n| --- | --- |\n")
         for name, value in rows:
-            cell = value if name == "check" else code_span(_value(value))
-            lines.append(f"| {name} | {cell} |\n")
+            lines.append(f"| {name} | {code_span(number_text(value))} |\n")
     if test.file:
         where = f"{clean(test.file)}:{test.line}" if test.line else clean(test.file)
         lines.append(f"\nWhere: {code_span(where)}\n")
     if test.hint:
         lines.append(f"\n**Hint:** {md_text(test.hint)}\n")
     if others:
-        lines.append("\nAlso failing: " + ", ".join(code_span(t.check) for t in others) + "\n")
+        lines.append(f"\n{len(others)} more check{'s' * (len(others) != 1)} of {part.id} "
+                     f"fail{'s' * (len(others) == 1)}, most likely for the same reason.\n")
     drawn = next((t for t in (test, *others) if t.graph), None)
     if drawn is not None:
         case = f" {code_span(drawn.case)}" if drawn.case else ""
-        lines.append(f"\nThe expression graph{case} of {code_span(drawn.check)}, "
-                     "its first wrong gradient in red:\n\n")
+        lines.append(f"\nThe expression graph{case}, its first wrong value in red:\n\n")
         lines.append(mermaid.fenced(drawn.graph) + "\n")
     return "".join(lines)
-
-
-def points(value: float) -> str:
-    """Points as people read them: at most two decimals, no trailing zeros."""
-    return f"{round(value, 2):g}"
 
 
 def md_text(text: object) -> str:
@@ -149,7 +157,3 @@ def code_span(text: object) -> str:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def _value(value: object) -> str:
-    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import re
 
+from grader.report import points, status_text
 from grader.report.sanitize import clean
+from grader.report.svg import picture
+from grader.report.text import failing_parts
 from grader.score import GradeResult
 
-MARK = {"passed": "✅", "failed": "❌", "not started": "⏸️", "missing": "❓", "not graded": "⛔"}
+MARK = {"passed": "✅", "failed": "❌", "not started": "⏸️", "waiting": "⏳", "missing": "❓", "not graded": "⛔"}
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
@@ -19,32 +22,41 @@ def escape(text: object, limit: int = 2000) -> str:
 
 
 def value(obj: object) -> str:
-    text = obj if isinstance(obj, str) else json.dumps(obj, ensure_ascii=False, default=str)
+    """A case or a number as the student reads it: floats to six significant digits, no float noise."""
+    text = obj if isinstance(obj, str) else json.dumps(_rounded(obj), ensure_ascii=False, default=str)
     return escape(text, 300)
+
+
+def _rounded(obj: object) -> object:
+    if isinstance(obj, float):
+        return float(f"{obj:.6g}")
+    if isinstance(obj, list):
+        return [_rounded(item) for item in obj]
+    return obj
 
 
 def render(result: GradeResult, **_) -> str:
     lines = [f"# micrograde · {escape(result.submission)}", "",
-             f"**Score: {result.score:g} / {result.max_score:g}**", ""]
+             f"**Score: {points(result.score)} / {points(result.max_score)}**", ""]
     if result.status == "error":
         lines += [f"> **Could not grade:** {escape(result.error or '')}", ""]
     for note in result.notes:
         lines.append(f"- note: {escape(note)}")
     if result.notes:
         lines.append("")
-    lines += ["| | Part | Points | Status | Checks |", "|---|---|---:|---|---:|"]
+    lines += ["| | Task | Points | Status |", "|---|---|---:|---|"]
     for part in result.parts:
-        checks = f"{part.passed}/{part.total}" if part.total else "–"
-        lines.append(f"| {MARK.get(part.status, '❌')} | **{part.id}** {part.title.replace('|', '/')} | "
-                     f"{part.score:g}/{part.max_score:g} | {part.status} | {checks} |")
+        lines.append(f"| {MARK.get(part.status, '❌')} | **{part.id}** {escape(part.title)} | "
+                     f"{points(part.score)}/{points(part.max_score)} | {escape(status_text(part))} |")
     lines.append("")
-    for part in result.parts:
-        failures = [t for t in result.tests if t.part == part.id and t.status != "passed"]
-        if not failures:
-            continue
+    not_started = [part.id for part in result.parts if part.status == "not started"]
+    if not_started:
+        lines += [(f"**Not started:** {', '.join(not_started)}. hint: replace each task's "
+                  "`raise NotImplementedError(...)` with your code, in the order above."), ""]
+    for part, failures in failing_parts(result):
         # The first failing check carries the smallest case; the others usually follow from it.
         test = failures[0]
-        lines += [f"## {part.id}: {part.passed}/{part.total} checks passed", "", f"**{escape(test.name)}**", ""]
+        lines += [f"## {part.id}: {part.total - part.passed} of {part.total} checks fail", "", f"**{escape(test.name)}**", ""]
         if test.file:
             lines.append(f"- where: `{escape(test.file, 200).replace('`', '')}:{test.line}`")
         if test.case:
@@ -58,7 +70,13 @@ def render(result: GradeResult, **_) -> str:
         if test.hint:
             lines.append(f"- hint: {test.hint.replace(chr(10), ' ')}")  # the grader's own words, markup kept
         if len(failures) > 1:
-            lines.append(f"- also failing: {', '.join(escape(t.check) for t in failures[1:])}")
+            lines.append(f"- {len(failures) - 1} more check{'s' * (len(failures) > 2)} of {part.id} "
+                         f"fail{'s' * (len(failures) == 2)}, most likely for the same reason")
+        drawn = next((t for t in failures if t.graph), None)
+        if drawn is not None and (svg := picture(drawn.graph)):
+            # Raw SVG renders where the Markdown allows HTML (Jupyter, most LMS); it holds escaped text only.
+            lines += ["", f"The failing graph {value(drawn.case or '')}, its first wrong value outlined in red:", "",
+                      svg.replace("\n", ""), ""]
         lines.append("")
     lines.append(f"<sub>micrograde {result.grader_version} · {escape(result.assignment)}</sub>")
     return "\n".join(lines) + "\n"

@@ -1,23 +1,28 @@
-"""The sandboxed child: import the student's engine, run the probes, stream plain results to the parent.
+"""The sandboxed child: import the student's engine, find its shape, run the probes, stream plain results.
 
-Imported by the sandbox server (`zygote.py`) from a private runtime folder holding only these scripts and
-`runners.py`; `run(config)` is called in each forked, confined child and writes one JSON line per event to
-the results pipe (`{"start": i}` before probe i, `{"i": i, "result": {...}}` after). It is not part of the
-grader package, so nothing of the grader (and no reference engine) is importable from here.
+Imported by the sandbox server (`zygote.py`) from a private runtime folder holding only these scripts,
+`runners.py`, `shape.py` and `protocol.py`; `run(config)` is called in each forked, confined child and
+writes one JSON line per event to the results pipe (see protocol.py). It is not part of the grader package,
+so nothing of the grader (and no reference engine) is importable from here.
 """
+import __future__
+
 import ast
 import contextlib
 import importlib
+import inspect
 import json
 import os
 import random
 import sys
 
 import runners
+import shape
 
 NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
 PACKAGE_MODULES = {"micrograd.engine": ("Value",), "micrograd.nn": ("Module", "Neuron", "Layer", "MLP"),
                    "micrograd.train": ("train",)}
+MAX_PROBLEMS = 20
 
 
 def emit(fd, record):
@@ -25,38 +30,119 @@ def emit(fd, record):
 
 
 def load_package(staged, problems):
-    api = {}
+    """The package's modules, each imported on its own so that one failing costs only its names."""
+    namespaces = []
     sys.path.insert(0, staged)
-    for module_name, names in PACKAGE_MODULES.items():
+    for module_name in PACKAGE_MODULES:
         try:
             module = importlib.import_module(module_name)
         except BaseException as exc:  # noqa: BLE001 - a module that fails to import costs its names only
             problems.append({"module": module_name, **runners.describe_error(exc, (staged,)), **syntax_where(exc)})
             continue
-        for name in names:
-            api[name] = getattr(module, name, None)
-    return api
+        namespaces.append(vars(module))
+    return namespaces
+
+
+def future_flags(tree):
+    """The compiler flags of the file's `from __future__` imports, so they hold for every statement."""
+    flags = 0
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+            for alias in statement.names:
+                feature = getattr(__future__, alias.name, None)
+                flags |= getattr(feature, "compiler_flag", 0)
+    return flags
 
 
 def load_module(staged, problems):
-    """Run the kept top-level statements one by one, so a failing import costs only itself."""
+    """Run the kept top-level statements one by one, so a failing one costs only itself; the file's
+    `from __future__` flags apply to each, as they would to the file compiled whole."""
     path = os.path.join(staged, "submission.py")
     with open(path, encoding="utf-8") as handle:
         tree = ast.parse(handle.read(), path)
+    flags = future_flags(tree)
     namespace = {"__name__": "submission", "__file__": path}
     for statement in tree.body:
         try:
-            exec(compile(ast.Module([statement], []), path, "exec"), namespace)  # noqa: S102
+            code = compile(ast.Module([statement], []), path, "exec", flags=flags, dont_inherit=True)
+            exec(code, namespace)  # noqa: S102
         except BaseException as exc:  # noqa: BLE001
             problems.append({"module": "submission", **runners.describe_error(exc, (staged,)),
                              "where": [path, statement.lineno]})
-    return {name: namespace.get(name) for name in NAMES}
+    return [namespace]
 
 
 def syntax_where(exc):
     if isinstance(exc, SyntaxError) and exc.filename:
         return {"where": [exc.filename, exc.lineno or 0]}
     return {}
+
+
+def contract_names(namespaces):
+    """The contract's names as the submission defines them (the last module to define one wins)."""
+    api = {}
+    for namespace in namespaces:
+        for name in NAMES:
+            if namespace.get(name) is not None:
+                api[name] = namespace[name]
+    return api
+
+
+def own_classes(namespaces):
+    """Classes defined in the submission's own modules (not imported from elsewhere), in definition order."""
+    found = []
+    for namespace in namespaces:
+        for value in list(namespace.values()):
+            if isinstance(value, type) and value not in found and own_module(getattr(value, "__module__", "")):
+                found.append(value)
+    return found
+
+
+def own_module(name):
+    return isinstance(name, str) and (name == "submission" or name == "micrograd" or name.startswith("micrograd."))
+
+
+def functions_of(namespaces):
+    return {name: value for namespace in namespaces for name, value in namespace.items()
+            if inspect.isfunction(value)}
+
+
+def engine_candidates(api, classes):
+    """The contract's `Value` first, then classes named like it, then every other class of the submission."""
+    first = [api["Value"]] if isinstance(api.get("Value"), type) else []
+    named = [c for c in classes if c.__name__.lower() in ("value", "tensor", "scalar", "node", "var", "variable")]
+    return list(dict.fromkeys(first + named + classes))
+
+
+def find_nn(api, classes, functions):
+    """Module, Neuron, Layer, MLP and train by the contract's names, else by the same names in any case."""
+    for name in ("Module", "Neuron", "Layer", "MLP"):
+        if api.get(name) is None:
+            api[name] = next((c for c in classes if c.__name__.lower() == name.lower()), None)
+    if api.get("train") is None:
+        api["train"] = next((f for n, f in functions.items() if n.lower() == "train"), None)
+
+
+def describe_engine(api, namespaces, strict):
+    """Find the engine's shape and put it in `api`; what was found, for the load record."""
+    classes = own_classes(namespaces)
+    functions = functions_of(namespaces)
+    api["functions"] = functions
+    if not strict:
+        find_nn(api, classes, functions)
+    candidates = engine_candidates(api, [] if strict else classes)
+    if not candidates:
+        return {"problem": "defines no class whose instances support + and *"}, []
+    try:
+        engine, ambiguous = shape.discover(candidates, {} if strict else functions, strict)
+    except shape.ShapeError as exc:
+        api["shape_problem"] = str(exc)[:runners.protocol.MAX_TEXT]
+        return {"problem": api["shape_problem"]}, []
+    api["engine"] = engine
+    backward = getattr(engine.cls, engine.backward_name, None) if ":" not in engine.backward_name else \
+        functions.get(engine.backward_name.split(":", 1)[1])
+    api["backward_where"] = runners.code_location(backward)
+    return engine.names(), ambiguous
 
 
 def kit_factory(source):
@@ -77,10 +163,15 @@ def run(config):
     runners.raise_recursion_limit()
     random.seed(0)  # the same report every time, even for a submission that draws unseeded random numbers
     problems = []
-    api = load_package(staged, problems) if config["kind"] == "package" else load_module(staged, problems)
+    loader = load_package if config["kind"] == "package" else load_module
+    namespaces = loader(staged, problems)
+    api = contract_names(namespaces)
+    found = [n for n in NAMES if api.get(n) is not None]
+    names, ambiguous = describe_engine(api, namespaces, bool(config.get("strict")))
     if config.get("kit_source"):
         api["kit"] = kit_factory(config["kit_source"])
-    emit(fd, {"load": {"found": [n for n in NAMES if api.get(n) is not None], "problems": problems[:20]}})
+    emit(fd, {"load": {"found": found, "problems": problems[:MAX_PROBLEMS], "shape": names,
+                       "ambiguous": ambiguous[:MAX_PROBLEMS]}})
     files = (staged,)
     for i, probe in enumerate(config["probes"]):
         if i < config.get("skip", 0):
@@ -96,4 +187,3 @@ def flush_output():
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         with contextlib.suppress(BaseException):  # a student may have replaced or closed it
             stream.flush()
-

@@ -3,6 +3,7 @@
 The child streams `{"start": i}` before each probe, so a probe that hangs is known by number: the
 child's whole process group is killed, that probe is recorded as timed out, and a fresh child resumes
 with the next probe. Whatever happens, every probe of the plan gets a result, and no process is left.
+What the child writes is checked as the untrusted data it is (see records.py) before anything is kept.
 """
 from __future__ import annotations
 
@@ -21,13 +22,18 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from grader.paths import REPO_DIR
+from grader.protocol import MAX_LINE_BYTES, BadRecord, check_record, parse_line, relocated
+from grader.sandbox import isolation
+from grader.sandbox.cleanup import chown_tree, prune, remove_tree
+from grader.sandbox.isolation import Isolation
 
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
 RUNTIME_FILES = {"zygote.py": Path(__file__).with_name("zygote.py"), "child.py": Path(__file__).with_name("child.py"),
-                 "runners.py": Path(__file__).resolve().parent.parent / "probes" / "runners.py"}
+                 "runners.py": PACKAGE_DIR / "probes" / "runners.py", "shape.py": PACKAGE_DIR / "probes" / "shape.py",
+                 "protocol.py": PACKAGE_DIR / "protocol.py"}
 OUTPUT_EXCERPT = 4000
 
 
@@ -49,6 +55,11 @@ class ChildRun:
     load: dict | None = None
     output: str = ""
     timed_out: list[int] = field(default_factory=list)
+    refused: dict[int | None, str] = field(default_factory=dict)  # probe (None: between probes) -> why
+
+    def refuse(self, probe: int | None, reason: str) -> None:
+        """Remember the first malformed record seen while `probe` ran: that probe gets no answer."""
+        self.refused.setdefault(probe, reason)
 
 
 def library_paths() -> list[str]:
@@ -63,16 +74,19 @@ def library_paths() -> list[str]:
 
 
 def hidden_dirs() -> list[str]:
-    """Mounted over in the server's mount namespace, so they cannot even be read: the grader package and,
-    in a checkout of the project, its reference, tests, examples and assignments. (Installed, the package
-    sits in site-packages, whose other folders students' code may need.)"""
+    """The grader package and, in a checkout of the project, its reference, tests, examples and assignments:
+    never in a job's root. Only the package can lie inside a folder the root holds (site-packages, where
+    it is installed), and there it is covered by an empty read-only folder."""
     package = Path(__file__).resolve().parent.parent
     checkout = (REPO_DIR / "pyproject.toml").is_file() and (REPO_DIR / "reference").is_dir()
     names = ("reference", "tests", "examples", "assignments") if checkout else ()
     return [str(folder) for folder in (package, *(REPO_DIR / name for name in names)) if folder.is_dir()]
 
 
-NAMESPACES = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "--mount-proc")
+# `-I` would imply `-E`, and so ignore PYTHONHASHSEED: the flags it stands for but that one, with an
+# environment the grader writes in full (no PYTHON* variable of its own reaches the server).
+INTERPRETER_FLAGS = ("-s", "-P", "-S")
+SERVER_ENV = {"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}
 # Each grading process's jobs run as a user id of their own (as root), so jobs of different workers
 # cannot read, signal or trace each other, and RLIMIT_NPROC binds.
 JOB_UID_BASE = 200_000
@@ -80,18 +94,9 @@ JOB_PROCESSES = 64
 START_SECONDS = 30
 
 
-@lru_cache(maxsize=1)
-def namespace_prefix() -> tuple[str, ...]:
-    """Fresh PID, network and mount namespaces where the grader is root on Linux and `unshare` works:
-    no network, the grader's own folders hidden, a private /tmp, and when the server's namespace ends
-    every process in it ends too. Elsewhere (or if this fails) the server runs without them."""
-    if os.name != "posix" or os.geteuid() != 0 or shutil.which("unshare") is None:
-        return ()
-    try:
-        works = subprocess.run([*NAMESPACES, "true"], capture_output=True, timeout=10, check=False).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return ()
-    return NAMESPACES if works else ()
+def isolations() -> tuple[Isolation, ...]:
+    """The isolations that work here, best first (see isolation.py); tests replace this to force one."""
+    return isolation.available()
 
 
 def prepare_runtime(folder: Path) -> Path:
@@ -100,6 +105,9 @@ def prepare_runtime(folder: Path) -> Path:
     for name, source in RUNTIME_FILES.items():
         shutil.copyfile(source, runtime / name)
     return runtime
+
+
+KEPT_PROBE_LISTS = 8  # probe lists the server holds at once (a submission uses two: engine and train)
 
 
 class SandboxError(RuntimeError):
@@ -112,31 +120,42 @@ class Sandbox:
     def __init__(self, number: int = 0) -> None:
         self.owner = os.getpid()
         self.known: dict[int, tuple[int, Sequence[dict]]] = {}
+        self.sent = 0
+        self.handed: set[Path] = set()
+        refused = isolation.refusal() if not isolations() else None
+        if refused:
+            raise SandboxError(refused)
         self.base = Path(tempfile.mkdtemp(prefix="micrograde-sandbox-")).resolve()
         self.base.chmod(0o711)
         runtime = prepare_runtime(self.base)
-        reach = [*library_paths(), str(self.base)]
-        # With namespaces where they work; if the server cannot set them up here, without.
-        for prefix in dict.fromkeys([namespace_prefix(), ()]):
-            if self._start(runtime, prefix, reach, number):
+        reasons = []
+        # The best isolation that starts here; never a weaker one than those that work (see isolation.py).
+        for way in isolations():
+            reason = self._start(runtime, way, number)
+            if reason is None:
+                self.isolation = way
                 return
-        shutil.rmtree(self.base, ignore_errors=True)
-        raise SandboxError("the sandbox server did not start")
+            reasons.append(f"{way.mode}: {reason}")
+        remove_tree(self.base)
+        raise SandboxError("the sandbox server did not start (" + "; ".join(reasons) + ")")
 
-    def _start(self, runtime: Path, prefix: tuple[str, ...], reach: list[str], number: int) -> bool:
-        root = os.name == "posix" and os.geteuid() == 0
-        # As root, jobs run as a user of their own, if the server can make `reach` passable for it.
-        uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if root else None
+    def _start(self, runtime: Path, way: Isolation, number: int) -> str | None:
+        """Start the server under `way`; None if it is ready, else why not."""
+        # As root, jobs run as a user of their own (the server refuses if it cannot make that work).
+        uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if way.job_user else None
+        reach = [*library_paths(), str(self.base)]
         self.control, theirs = socket.socketpair()
         bootstrap = (f"import sys; sys.path[:] = {[str(runtime), *library_paths()]!r}; "
                      f"sys.argv = ['zygote.py']; exec(open({str(runtime / 'zygote.py')!r}).read(), "
                      "{'__name__': '__main__', '__file__': 'zygote.py'})")
+        prefix = way.prefix(self.base, isolation.runtime_paths(), hidden_dirs())
         self.process = subprocess.Popen(
-            [*prefix, sys.executable, "-I", "-S", "-c", bootstrap], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, cwd=self.base, env={"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"},
+            [*prefix, isolation.interpreter(), *INTERPRETER_FLAGS, "-c", bootstrap], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.base, env=SERVER_ENV,
             pass_fds=(theirs.fileno(),), start_new_session=True)
-        setup = {"control": theirs.fileno(), "base": str(self.base), "namespace": bool(prefix), "uid": uid,
-                 "hide": hidden_dirs(), "reach": reach}
+        allowed = isolation.allowlist(self.base, isolation.runtime_paths(), hidden_dirs())
+        setup = {"control": theirs.fileno(), "base": str(self.base), "mode": way.mode, "uid": uid, "reach": reach,
+                 "allow": allowed, "way": isolation.folders_on_the_way(allowed)}
         theirs.close()
         try:
             self.process.stdin.write((json.dumps(setup) + "\n").encode())
@@ -144,13 +163,13 @@ class Sandbox:
         except BrokenPipeError:
             pass
         ready, _, _ = select.select([self.process.stdout], [], [], START_SECONDS)
-        word, _, granted = (self.process.stdout.readline() if ready else b"").partition(b" ")
+        word, _, said = (self.process.stdout.readline() if ready else b"").partition(b" ")
         if word == b"ready":
-            self.uid = json.loads(granted)
-            return True
+            self.uid = json.loads(said)
+            return None
         self.control.close()
         kill_group(self.process)
-        return False
+        return json.loads(said) if word == b"refused" else "no answer"
 
     def request(self, message: dict, fds: list[int] = ()) -> dict:
         try:
@@ -163,9 +182,13 @@ class Sandbox:
         return json.loads(reply)
 
     def probes_key(self, probes: Sequence[dict]) -> int:
-        """The server's key for `probes`, sending them the first time this list object is used."""
+        """The server's key for `probes`, sending them the first time this list object is used. Keys are
+        reused once KEPT_PROBE_LISTS lists are held (each submission of an instructor's grading has plans of
+        its own), so neither this process nor the server grows with the number of submissions."""
         if id(probes) not in self.known:
-            key = len(self.known)
+            key = self.sent % KEPT_PROBE_LISTS
+            self.sent += 1
+            self.known = {k: v for k, v in self.known.items() if v[0] != key}
             read, write = os.pipe()
             writer = threading.Thread(target=_write_and_close, args=(write, json.dumps(probes).encode()))
             writer.start()
@@ -182,16 +205,16 @@ class Sandbox:
         return Path(tempfile.mkdtemp(dir=self.base, prefix="job-"))
 
     def hand_over(self, staged: Path) -> None:
-        """Make the staged copy the job user's own (as root), and the way to it passable."""
-        if self.uid is None:
+        """Make the staged copy the job user's own (as root), once, and the way to it passable."""
+        if self.uid is None or staged in self.handed:
             return
-        for folder in [staged, *staged.parents]:
+        for folder in staged.parents:
             if folder == self.base:
                 break
             folder.chmod(0o711)
-        for root, dirs, files in os.walk(staged):
-            for name in [root, *(os.path.join(root, n) for n in dirs + files)]:
-                os.lchown(name, self.uid, self.uid)
+        chown_tree(staged, self.uid)
+        staged.chmod(0o700)  # the job user's alone
+        self.handed.add(staged)
 
     def alive(self) -> bool:
         return self.owner == os.getpid() and self.process.poll() is None
@@ -202,7 +225,7 @@ class Sandbox:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             kill_group(self.process)
-        shutil.rmtree(self.base, ignore_errors=True)
+        remove_tree(self.base)
 
 
 _local = threading.local()  # one server per thread: a server runs one job at a time
@@ -236,7 +259,7 @@ def kill_group(process: subprocess.Popen) -> None:
 
 
 def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: str | None = None,
-              limits: Limits = Limits()) -> ChildRun:
+              limits: Limits = Limits(), strict: bool = False) -> ChildRun:
     """Run `probes` on the staged submission in as many children as it takes; see the module docstring."""
     server = sandbox()
     staged = staged.resolve()
@@ -251,21 +274,42 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
     for _ in range(limits.restarts + 1):
         if start >= len(probes) or time.monotonic() >= deadline:
             break
-        start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run)
+        start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict)
         outputs.append(output)
+    charge_refused(run)
+    note = server.isolation.note()
+    if note:
+        load = run.load or {"found": [], "problems": []}
+        run.load = {**load, "problems": [*load["problems"], {"module": "the sandbox", "note": note}]}
     for index in range(len(probes)):
         if index not in run.results:
             run.results[index] = {"error": {"kind": "timeout" if index in run.timed_out else "no_answer",
                                             "type": "Timeout", "message": "", "where": None}}
     run.output = "".join(outputs)[:OUTPUT_EXCERPT]
+    prune(staged)  # folders the job nested deeper than any the loader makes
     return run
 
 
-def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run):
+def charge_refused(run: ChildRun) -> None:
+    """A probe during which the child wrote a malformed record has no answer but that, and the load report
+    names the first such record, so the report says what happened whichever probe it fell in."""
+    for index, reason in run.refused.items():
+        if index is not None:
+            run.results[index] = {"error": {"kind": "crash", "type": "MalformedRecord",
+                                            "message": f"the child wrote {reason}", "where": None}}
+    if run.refused:
+        first = next(iter(run.refused.values()))
+        load = run.load or {"found": [], "problems": []}
+        problem = {"module": "the results pipe", "type": "MalformedRecord", "message": f"the child wrote {first}"}
+        run.load = {**load, "problems": [*load["problems"][:19], problem]}
+
+
+def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict):
     """One forked child from probe `start` on; returns where the next child should resume, and the output."""
     config_read, config_write = os.pipe()
     results_read, results_write = os.pipe()
-    job = {"cwd": str(staged), "uid": server.uid,
+    jail = str(staged.parent) if server.isolation.mode == "chroot" else None
+    job = {"cwd": str(staged), "uid": server.uid, "jail": jail,
            "limits": {"cpu": limits.cpu_seconds, "memory": limits.memory_bytes, "file": limits.file_bytes,
                       "nproc": JOB_PROCESSES if server.uid is not None else None}}
     with tempfile.TemporaryFile() as output:
@@ -274,11 +318,13 @@ def _one_child(server, staged, kind, probes, key, start, kit_source, limits, dea
         finally:
             os.close(config_read)
             os.close(results_write)
-        config = {"staged": str(staged), "kind": kind, "probes_key": key, "skip": start, "kit_source": kit_source}
+        config = {"staged": str(staged), "kind": kind, "probes_key": key, "skip": start, "kit_source": kit_source,
+                  "strict": strict}
         try:
             with os.fdopen(config_write, "wb") as pipe:
                 pipe.write(json.dumps(config).encode())
-            next_start = _collect(results_read, probes, start, limits, deadline, run)
+            seen_as = ("/" + staged.name, str(staged)) if jail else None
+            next_start = _collect(results_read, probes, start, limits, deadline, run, seen_as)
         except BrokenPipeError:
             next_start = len(probes)
         finally:
@@ -296,9 +342,12 @@ def _write_and_close(fd: int, data: bytes) -> None:
         pass
 
 
-def _collect(read_fd, probes, start, limits, deadline, run) -> int:
-    """Read result lines until the child finishes, dies, or overruns a probe; return where to resume."""
-    buffer = b""
+def _collect(read_fd, probes, start, limits, deadline, run, seen_as=None) -> int:
+    """Read result lines until the child finishes, dies, or overruns a probe; return where to resume.
+
+    Lines are read with a bound: one longer than MAX_LINE_BYTES is dropped as it arrives, never held.
+    `seen_as` is (the staged folder as a chrooted child names it, its real path), to put paths right."""
+    lines = LineReader(read_fd)
     current = None
     probe_deadline = time.monotonic() + limits.probe_seconds * 3  # the first probe also pays for imports
     while True:
@@ -311,30 +360,57 @@ def _collect(read_fd, probes, start, limits, deadline, run) -> int:
         ready, _, _ = select.select([read_fd], [], [], timeout)
         if not ready:
             continue
-        chunk = os.read(read_fd, 1 << 16)
-        if not chunk:
-            return len(probes) if current is None else current + 1
-        buffer += chunk
-        *lines, buffer = buffer.split(b"\n")
-        for line in lines:
-            record = _parse(line)
-            if record is None:
+        received, ended = lines.read()
+        for line in received:
+            try:
+                record = check_record(parse_line(line), len(probes), start)
+            except BadRecord as exc:
+                run.refuse(current, str(exc))
                 continue
-            if "load" in record and run.load is None:
-                run.load = record["load"]
-            elif "start" in record:
-                current = int(record["start"])
+            if seen_as is not None:
+                record = relocated(record, *seen_as)
+            if record.kind == "load":
+                run.load = run.load or record.value
+            elif record.kind == "start":
+                current = record.index
                 probe_deadline = time.monotonic() + limits.probe_seconds
-            elif "i" in record and isinstance(record.get("result"), dict):
-                run.results[int(record["i"])] = record["result"]
+            elif record.kind == "result":
+                run.results[record.index] = record.value
                 current = None
-            elif record.get("done"):
+            else:
                 return len(probes)
+        if ended:
+            return len(probes) if current is None else current + 1
 
 
-def _parse(line: bytes) -> dict | None:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
+class LineReader:
+    """Lines from a pipe, none longer than MAX_LINE_BYTES kept: the rest of an over-long line is skipped
+    as it comes, and the line is handed on as its first MAX_LINE_BYTES + 1 bytes (refused by its length)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.partial = bytearray()
+        self.skipping = False
+
+    def read(self) -> tuple[list[bytes], bool]:
+        """The lines completed by one read, and whether the pipe has ended."""
+        chunk = os.read(self.fd, 1 << 16)
+        *complete, tail = chunk.split(b"\n")
+        lines = [line for piece in complete for line in self._take(piece, complete=True)]
+        lines += self._take(tail, complete=False)
+        return [line for line in lines if line], not chunk
+
+    def _take(self, piece: bytes, complete: bool) -> list[bytes]:
+        found = []
+        if not self.skipping:
+            self.partial += piece
+            if len(self.partial) > MAX_LINE_BYTES:
+                found.append(bytes(self.partial[:MAX_LINE_BYTES + 1]))
+                self.partial.clear()
+                self.skipping = True
+        if complete:
+            if not self.skipping:
+                found.append(bytes(self.partial))
+            self.partial.clear()
+            self.skipping = False
+        return found

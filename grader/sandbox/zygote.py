@@ -1,7 +1,8 @@
 """The sandbox server: one warm Python that forks a fresh, confined child for every job.
 
-Started once per grading process by `grader.sandbox.process` (as `python -I -S`, inside PID, network and
-mount namespaces when the grader is root on Linux), it imports the child's code once and then forks, so a
+Started once per grading process by `grader.sandbox.process` (as `python -s -P -S` with PYTHONHASHSEED=0,
+in the isolation `grader.sandbox.isolation` chose: bubblewrap's allowlisted root, the same root built here
+in an `unshare` namespace, or a chroot per job), it imports the child's code once and then forks, so a
 job costs a fork instead of an interpreter start. It never runs student code itself and never holds the
 model kit: each job's configuration goes straight from the grader to the forked child through a pipe.
 
@@ -27,7 +28,7 @@ import threading
 import child
 
 PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 36, 4
-MS_RDONLY, MS_BIND, MS_REC = 1, 4096, 16384
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
 PROBES = {}  # probe lists by key, sent once and inherited by every child
 LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
@@ -51,39 +52,6 @@ def mount(source, target, fstype=None, flags=0, data=None):
 
 # ---- the namespace's file system (root, in a fresh mount namespace only) ----------------------------
 
-def private_tmp(keep):
-    """Fresh /tmp, /var/tmp and /dev/shm, so nothing a child writes there outlives the server. The paths
-    in `keep` that lie in them (the grader's working folder, where submissions are staged, and a Python
-    environment installed under /tmp) are bound back at their own paths."""
-    for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
-        if not os.path.isdir(scratch):
-            continue
-        inside = [p for p in keep if p.startswith(scratch + os.sep) and os.path.exists(p)]
-        inside = [p for p in inside if not any(p.startswith(q + os.sep) for q in inside)]  # outermost only
-        fds = {path: os.open(path, os.O_PATH) for path in inside}
-        mount("none", scratch, "tmpfs", 0, "size=256m,mode=1777")
-        for path, fd in fds.items():
-            bind_back(fd, path)
-
-
-def bind_back(fd, path):
-    """Bind the folder or file open as `fd` (from before a mount covered it) at `path` again."""
-    if os.path.isdir(f"/proc/self/fd/{fd}"):
-        os.makedirs(path, exist_ok=True)
-    else:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        open(path, "w").close()
-    mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
-    os.close(fd)
-
-
-def hide(folders):
-    """Empty read-only folders over the grader's own (reference, tests, grader...)."""
-    for folder in folders:
-        if os.path.isdir(folder):
-            mount("none", folder, "tmpfs", MS_RDONLY, "size=4k")
-
-
 def closed_ancestor(path):
     """The first folder on the way to `path` that other users may not enter, or None."""
     parts = os.path.abspath(path).split(os.sep)[1:]
@@ -94,23 +62,62 @@ def closed_ancestor(path):
     return None
 
 
-def open_the_way(paths):
-    """Make every path in `paths` reachable by the unprivileged job user, without changing the host: a
-    closed folder on the way (say /root, holding the Python installation) is covered by an open, empty
-    one, into which just the needed entries are bound back."""
-    for _ in range(32):
-        blocked = {}
-        for path in paths:
-            found = closed_ancestor(path)
-            if found:
-                blocked.setdefault(found[0], set()).add(found[1])
-        if not blocked:
-            return
-        for folder, entries in blocked.items():
-            fds = {name: os.open(os.path.join(folder, name), os.O_PATH) for name in entries}
-            mount("none", folder, "tmpfs", 0, "size=1m,mode=755")
-            for name, fd in fds.items():
-                bind_back(fd, os.path.join(folder, name))
+def allowlisted_root(allowed, way, base):
+    """Build a root holding only the allowlist (see isolation.allowlist) and chroot into it, the way
+    bubblewrap does: libraries and runtime read-only, the sandbox folder read-write, two devices, a fresh
+    /tmp and /proc, and the folders on the way passable but not listable. Nothing else of the machine is
+    in it. The sources are opened before /tmp is covered, since the sandbox folder usually lies in it."""
+    sources = [*allowed["read"], *allowed["write"], *allowed["devices"]]
+    fds = {path: os.open(path, os.O_PATH) for path in sources if os.path.exists(path)}
+    mount("none", "/tmp", "tmpfs", 0, "size=1m,mode=700")
+    root = "/tmp/root"
+    os.mkdir(root)
+    mount("none", root, "tmpfs", 0, "size=64m,mode=755")
+    os.makedirs(root + "/tmp")
+    mount("none", root + "/tmp", "tmpfs", 0, "size=256m,mode=1777")
+    for folder in way:
+        os.makedirs(root + folder, exist_ok=True)
+        os.chmod(root + folder, 0o711)
+    for link, target in allowed["links"].items():
+        os.symlink(target, root + link)
+    for path, fd in fds.items():
+        target = root + path
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(target, exist_ok=True)
+        else:
+            open(target, "w").close()
+        mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC)
+        if path in allowed["read"]:
+            mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+        os.close(fd)
+    for folder in allowed["hide"]:
+        mount("none", root + folder, "tmpfs", MS_RDONLY, "size=4k")
+    os.makedirs(root + "/proc", exist_ok=True)
+    mount("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    os.chroot(root)
+    os.chdir(base)
+
+
+# ---- chroot mode (root without namespaces): each job locked into the folder of its staged copy ---------
+
+# Modules a submission may import, loaded by the server so that a chrooted child has them without files.
+PRELOAD = ("math", "random", "collections", "itertools", "functools", "operator", "typing", "dataclasses",
+           "copy", "numbers", "statistics", "heapq", "bisect", "enum", "abc", "weakref", "graphlib", "warnings",
+           "time", "string", "re", "fractions", "decimal", "array", "types", "numpy", "numpy.random",
+           "numpy.linalg")
+
+
+def preload():
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except Exception:  # noqa: BLE001, S110 - a module that is not installed is simply not offered
+            pass
+
+
+def inside(path, jail):
+    """`path` as the chrooted child sees it, for a jail (a folder holding it) or None."""
+    return path if jail is None else "/" + os.path.relpath(path, jail)
 
 
 # ---- jobs ----------------------------------------------------------------------------------------
@@ -128,16 +135,21 @@ def confine(job, fds):
                 resource.setrlimit(getattr(resource, name), (value, hard))
             except (ValueError, OSError):  # a limit this system will not lower (RLIMIT_AS on macOS)
                 pass
+    devnull = os.open(os.devnull, os.O_RDONLY)  # before a chroot, which has no /dev
+    jail = job.get("jail")
+    if jail is not None:
+        os.chroot(jail)
     if job["uid"] is not None:
         os.setgroups([])
         os.setgid(job["uid"])
         os.setuid(job["uid"])
-    os.chdir(job["cwd"])
+    if os.getuid() == 0 or os.geteuid() == 0:
+        os._exit(3)  # student code never runs as root
+    os.chdir(inside(job["cwd"], jail))
     os.environ.clear()
-    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": job["cwd"], "PYTHONHASHSEED": "0"})
+    os.environ.update({"PATH": "/usr/bin:/bin", "HOME": inside(job["cwd"], jail), "PYTHONHASHSEED": "0"})
     os.dup2(output_fd, 1)
     os.dup2(output_fd, 2)
-    devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     for fd in (output_fd, devnull):
         os.close(fd)
@@ -153,6 +165,7 @@ def start_job(job, fds, control):
             with os.fdopen(config_fd, encoding="utf-8") as source:
                 config = json.load(source)
             config["probes"] = PROBES[config.pop("probes_key")]
+            config["staged"] = inside(config["staged"], job.get("jail"))
             config["results_fd"] = results_fd
             # A deep topological sort recurses through Python frames; give it a large stack of its own.
             threading.stack_size(256 * 1024 * 1024)
@@ -247,18 +260,26 @@ def serve(control):
         control.sendall(json.dumps(reply).encode())
 
 
+def refuse(reason):
+    sys.stdout.write(f"refused {json.dumps(reason)}\n")
+    sys.stdout.flush()
+    os._exit(1)
+
+
 def main():
     setup = json.loads(sys.stdin.readline())
     prctl(PR_SET_DUMPABLE, 0)
     prctl(PR_SET_CHILD_SUBREAPER, 1)
-    uid = setup.get("uid")
-    if setup.get("namespace"):
-        private_tmp([setup["base"], *setup["reach"]])
-        hide(setup["hide"])
-        if uid is not None:
-            open_the_way(setup["reach"])
-    elif uid is not None and any(closed_ancestor(path) for path in setup["reach"]):
-        uid = None  # without a mount namespace the way cannot be opened: jobs keep the grader's user
+    uid, mode = setup.get("uid"), setup["mode"]
+    closed = [found[0] for found in map(closed_ancestor, setup["reach"]) if found]
+    if mode == "unshare":
+        allowlisted_root(setup["allow"], setup["way"], setup["base"])
+    elif mode == "chroot":
+        preload()
+    elif uid is not None and closed:
+        # Without a mount namespace the way cannot be opened, and jobs never run as root: refuse.
+        refuse(f"the Python installation lies under {closed[0]}, which the job user may not enter; "
+               "install Python where other users can read it, or install bubblewrap")
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sys.stdout.write(f"ready {json.dumps(uid)}\n")  # the user id jobs run as
     sys.stdout.flush()

@@ -86,6 +86,27 @@ class Value:
         out._backward = _backward
         return out
 
+    def sigmoid(self):
+        s = 1 / (1 + math.exp(-self.data))
+        out = Value(s, (self,), 'sigmoid')
+
+        def _backward():
+            ### BEGIN SOLUTION sigmoid: d(sigmoid x)/dx = s * (1 - s) with s = sigmoid(x); multiply by out.grad and accumulate.
+            self.grad += s * (1 - s) * out.grad
+            ### END SOLUTION
+        out._backward = _backward
+        return out
+
+    def log(self):
+        out = Value(math.log(self.data), (self,), 'log')
+
+        def _backward():
+            ### BEGIN SOLUTION log: d(log x)/dx = 1 / x; multiply by out.grad and accumulate.
+            self.grad += (1 / self.data) * out.grad
+            ### END SOLUTION
+        out._backward = _backward
+        return out
+
     def backward(self):
         ### BEGIN SOLUTION backward: order the graph topologically, seed self.grad = 1, then call every node's _backward in reverse order.
         # Build the order iteratively, so a graph deeper than Python's recursion limit works.

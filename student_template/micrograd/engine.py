@@ -67,6 +67,23 @@ class Value:
         out._backward = _backward
         return out
 
+    def sigmoid(self):
+        s = 1 / (1 + math.exp(-self.data))
+        out = Value(s, (self,), 'sigmoid')
+
+        def _backward():
+            self.grad += s * (1 - s) * out.grad
+        out._backward = _backward
+        return out
+
+    def log(self):
+        out = Value(math.log(self.data), (self,), 'log')
+
+        def _backward():
+            self.grad += (1 / self.data) * out.grad
+        out._backward = _backward
+        return out
+
     def backward(self):
         # Build the order iteratively, so a graph deeper than Python's recursion limit works.
         topo = []

@@ -45,6 +45,8 @@ class Hostile:
     attack: str
     root_only: bool = False
     targets: tuple[str, ...] = ()
+    records: str = ""  # form "pipe-records": the records written to the results pipe (see submissions/pipe_records.py)
+    expect: str = ""  # words its report must hold, saying what the grader refused
 
     def targets_in(self, class_folder: Path, out: Path, run: str) -> list[str]:
         """The globs of files the attack tries to create, in run `run`, grading `class_folder` into `out`."""
@@ -236,6 +238,15 @@ def _notebook_nested(hostile: Hostile, package: Path, folder: Path, run: str) ->
     return dest
 
 
+def _pipe_records(hostile: Hostile, package: Path, folder: Path, run: str) -> Path:
+    """The base package whose __init__.py writes the manifest entry's `records` to the results pipe."""
+    dest = folder / hostile.name
+    shutil.copytree(package, dest / "micrograd")
+    source = (SUBMISSIONS_DIR / "pipe_records.py").read_text(encoding="utf-8")
+    (dest / "micrograd" / "__init__.py").write_text(source.replace("{records}", hostile.records), encoding="utf-8")
+    return dest
+
+
 FORMS = {"folder": _folder, "py": _single_file, "ipynb": _notebook_file, "zip-slip": _zip_slip,
          "zip-bomb": _zip_bomb, "zip-symlinks": _zip_symlinks, "folder-symlinks": _folder_symlinks,
-         "notebook-nested": _notebook_nested}
+         "notebook-nested": _notebook_nested, "pipe-records": _pipe_records}
