@@ -5,6 +5,7 @@ Whichever way a class is graded, the merged gradebook, reports and printed-outpu
 those of one plain run."""
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from pathlib import Path
@@ -223,8 +224,8 @@ if _config is not None:
 
 
 def gradebook_rows(out: Path) -> dict[str, tuple[str, str]]:
-    lines = (out / "gradebook.csv").read_text(encoding="utf-8").splitlines()[1:]
-    return {line.split(",")[0]: (line.split(",")[1], line.rsplit(",", 1)[1]) for line in lines}
+    with (out / "gradebook.csv").open(newline="", encoding="utf-8") as f:
+        return {row["student"]: (row["score"], row["status"]) for row in csv.DictReader(f)}
 
 
 @pytest.mark.parametrize("jobs", [2, 4])
