@@ -87,11 +87,18 @@ def plan_for(assignment: Assignment, name: str, submission: Submission) -> Plan:
     """The instructor grades with inputs drawn from its secret for this student and this content; a grader
     shipped without reference/ with one of the secret plans it carries (the Gradescope zip), or with the
     public plan (the student edition, which carries none)."""
-    content = content_digest(submission.staged)
+    content, student = content_digest(submission.staged), student_id(name)
     if not has_reference():
-        return grading_plan(assignment, inputs_seed(b"pool", assignment.id, name, content))
+        return grading_plan(assignment, inputs_seed(b"pool", assignment.id, student, content))
     secret = instructor_secret(assignment.directory)
-    return grading_plan(assignment, inputs_seed(secret, assignment.id, name, content))
+    return grading_plan(assignment, inputs_seed(secret, assignment.id, student, content))
+
+
+def student_id(name: str) -> str:
+    """A submission's student as the batch names it: `carol.zip`, `carol.py` and `carol` are one student, so
+    `micrograde check carol.zip` and a class graded with it give the same inputs and the same report."""
+    path = Path(name)
+    return path.stem if path.suffix in (".zip", ".py", ".ipynb") else name
 
 
 def shape_notes(load: dict, assignment: Assignment) -> list[str]:

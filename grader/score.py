@@ -11,22 +11,12 @@ from dataclasses import asdict, dataclass, field
 
 from grader import __version__
 from grader.assignment import Assignment
+from grader.judge.diagnoses import ERROR_DIAGNOSES, PRIORITY
 
-# When a part fails several checks, its headline diagnosis is the most specific one, in this order: a cause
-# before the failures it causes (a wrong forward value before the wrong derivatives computed from it), and a
-# named bug before a generic one (zero_grad after backward before "wrong losses").
-PRIORITY = ("not_started", "missing", "returns_none", "backward_not_callable", "train_wrong_return", "wrong_forward",
-            "swapped_operands", "no_plain_number", "not_connected", "not_a_number", "timeout", "resets_data",
-            "misses_parameters", "not_seeded", "visited_twice", "not_reversed", "no_zero_grad",
-            "zero_grad_after_backward", "wrong_sign_update", "lr_ignored", "loss_not_sum_of_squares", "wrong_node",
-            "swapped_factor", "overwrite", "chain_rule_dropped", "no_gradient", "wrong_derivative", "built_on_broken",
-            "crash", "wrong_gradient", "wrong_losses")
 # How a failure names the stub it ran into ("... raises NotImplementedError: Task mul: ...") or the given
 # code's building blocks ("neg is built on mul, which ...").
 _STUB_RAISED = re.compile(r"NotImplementedError: Task (\w+)\b")
 _BUILT_ON = re.compile(r"is built on ([\w ]+?), which")
-ERROR_DIAGNOSES = {"not_started", "missing", "crash", "timeout", "not_a_number", "backward_not_callable",
-                   "train_wrong_return"}
 
 
 @dataclass

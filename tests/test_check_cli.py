@@ -168,7 +168,8 @@ def test_the_untouched_template_is_calm(untouched):
     assert {statuses[task] for task in ASSIGNMENT.stubs} == {"not started"}
     assert statuses["neg"] == statuses["sub"] == statuses["div"] == "waiting"
     assert "✗" not in text and "checks passed" not in text and "failed" not in text
-    assert "(waits for mul)" in text and "(waits for add)" in text and "(waits for mul and pow)" in text
+    # Each waits for the ops it really runs: sub is `self + (-other)`, and neg is `self * -1`.
+    assert "(waits for mul)" in text and "(waits for add and mul)" in text and "(waits for mul and pow)" in text
     waiting = [part for part in untouched.parts if part.status == "waiting"]
     assert all(part.score == part.max_score == 0 for part in waiting)  # given code waiting loses no points
 

@@ -203,14 +203,16 @@ def test_the_student_edition_depends_only_on_what_checking_needs(made):
     assert "numpy" not in installed and "matplotlib" not in installed and "pillow" not in installed
 
 
-def test_the_installed_student_edition_offers_check_only_and_grades_a_solution(made):
+def test_the_installed_student_edition_offers_no_instructors_command_and_grades_a_solution(made):
     root, _ = made
     micrograde = root / ".venv" / "bin" / "micrograde"
     usage = subprocess.run([str(micrograde), "--help"], cwd=root, env=student_env(), capture_output=True, text=True,
                            timeout=60, check=True).stdout
     listed = usage.split("positional arguments:")[1].split("options:")[0]
-    commands = set(re.findall(r"^    (\w+) ", listed, re.MULTILINE))
-    assert commands == {"check"}, usage
+    commands = set(re.findall(r"^    (\w+)(?: |$)", listed, re.MULTILINE))
+    # check, the isolation it runs in, and the Classroom 50 autograder's own grading (its bundle carries this
+    # edition): no grade, merge, authoring, selftest or gradescope.
+    assert commands == {"check", "sandbox", "classroom50"}, usage
     report = check_json(micrograde, REFERENCE_DIR)
     assert report["score"] == report["max_score"] == 100
     assert "check" in venv_python(root, "import micrograde; print(micrograde.check.__name__)")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.cli import main
-from grader.gradescope import SCHEMA, SCRIPTS
+from grader.gradescope import REFERENCE_DATA, SCHEMA, SCRIPTS, SECRET_PLANS
 from grader.paths import REFERENCE_DIR
 
 VENV_BIN = Path(sys.executable).parent
@@ -80,11 +80,17 @@ def test_zip_holds_the_scripts_at_its_root_and_the_grader_source(autograder_zip:
             assert infos[script].external_attr >> 16 & 0o111, f"{script} is not executable"
             assert archive.read(script).startswith(b"#!/usr/bin/env bash\n")
         setup = archive.read("setup.sh").decode()
-    assert "pip\" install -e \"$SOURCE\"" in setup and "python3" in setup
+    assert "pip\" install -e \"$SOURCE[instructor]\"" in setup and "python3" in setup and "bubblewrap" in setup
+    assert 'chmod 600 "$SOURCE/grader/data/reference_results.json"' in setup
     names = set(infos)
     assert {"pyproject.toml", "README.md", "grader/cli.py", "grader/data/reference_results.json",
             "assignments/micrograd/assignment.toml", "grader/gradescope/results.schema.json"} <= names
     assert not [name for name in names if name.startswith("reference/")]
+    assert not [name for name in names if name.endswith("secret.key")]
+    with zipfile.ZipFile(autograder_zip) as archive:
+        shipped = json.loads(archive.read(REFERENCE_DATA))
+    assert len(shipped["secret_plans"]) == SECRET_PLANS and shipped["plan"] not in {p["plan"] for p in
+                                                                                     shipped["secret_plans"]}
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
 
 
@@ -151,4 +157,9 @@ def test_the_zip_holds_no_reference_solution(autograder_zip: Path) -> None:
     with zipfile.ZipFile(autograder_zip) as archive:
         names = archive.namelist()
     assert not [name for name in names if name.startswith("reference/")]
+    assert not [name for name in names if name.endswith("secret.key")]
+    with zipfile.ZipFile(autograder_zip) as archive:
+        shipped = json.loads(archive.read(REFERENCE_DATA))
+    assert len(shipped["secret_plans"]) == SECRET_PLANS and shipped["plan"] not in {p["plan"] for p in
+                                                                                     shipped["secret_plans"]}
     assert "grader/data/reference_results.json" in names

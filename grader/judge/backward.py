@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from grader.judge import statements
+from grader.judge.diagnoses import ERROR_KINDS
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.ops import fmt
 from grader.judge.tolerance import REFERENCE, all_close, close
@@ -20,9 +21,9 @@ def error_finding(ev: Evidence, case: Case) -> Finding | None:
         return Finding("not_started", text, case=case.label, where=where)
     if kind == "missing":
         return Finding("missing", f"{error.get('message')}.", case=case.label)
-    if kind in ("timeout", "no_answer"):
+    code = ERROR_KINDS.get(kind, "crash")
+    if code == "timeout":
         return Finding("timeout", f"`{case.label}` did not finish.", case=case.label, where=where)
-    code = "not_a_number" if kind == "not_a_number" else "crash"  # every kind the child reports keeps its name
     return Finding(code, text, case=case.label, where=where)
 
 

@@ -9,6 +9,7 @@ for this submission) says so instead of blaming itself.
 from __future__ import annotations
 
 from grader.judge import causes, statements
+from grader.judge.diagnoses import ERROR_KINDS
 from grader.judge.evidence import Case, Evidence, Finding
 from grader.judge.tolerance import NUMERICAL, REFERENCE, all_close, central_difference, close
 from grader.parts import OPS
@@ -59,7 +60,7 @@ def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
         return Finding("timeout", f"{label} did not finish (the engine hung or stopped).", case=case.label)
     if s.get("stage") == "backward" and not (error or {}).get("where"):
         where = ev.where(s.get("backward_where")) or where  # raised calling the closure: blame its `def`
-    code = "not_a_number" if kind == "not_a_number" else "crash"
+    code = ERROR_KINDS.get(kind, "crash")
     return Finding(code, f"{label} raises {message}", case=case.label, where=where)
 
 
@@ -323,7 +324,7 @@ def blame_graph(ev: Evidence, part: str, found: Finding) -> Finding:
     fail = "fails its own checks" if len(broken) == 1 else "fail their own checks"
     return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {fail}: "
                    f"fix {broken[0]} first. ({found.text})",
-                   case=found.case, expected=found.expected, got=found.got, where=found.where, graph=found.graph)
+                   case=found.case, expected=found.expected, got=found.got, where=found.where)
 
 
 def isolated_diagnosis(ev: Evidence, op: str) -> str | None:

@@ -169,6 +169,10 @@ class Observer:
             return method(*args, **kwargs)
         return observed
 
+    def seen(self, own: str) -> list[str]:
+        """The methods that ran while the case was built, but the case's own."""
+        return sorted(set(self.calls[1:]) - {own})
+
     def __exit__(self, *exc):
         for name, original in reversed(self.saved):
             if original is _ABSENT:
@@ -196,12 +200,14 @@ def probe_op(api: dict, probe: dict, files: tuple) -> dict:
         leaves = [engine.leaf(v) for v in values]
         return leaves, apply(probe["op"], [resolve(spec, leaves, []) for spec in probe["operands"]])
 
+    observer = Observer(engine.cls, probe.get("observe", {}))
     try:
-        with Observer(engine.cls, probe.get("observe", {})) as observer:
+        with observer:
             leaves, out = build(probe["leaves"])
-        result["calls"] = sorted(set(observer.calls[1:]) - {probe["method"]})
     except BaseException as exc:  # noqa: BLE001 - any failure of student code is a finding
-        return {**result, "stage": "forward", "error": describe_error(exc, files)}
+        return {**result, "calls": observer.seen(probe["method"]), "stage": "forward",
+                "error": describe_error(exc, files)}
+    result["calls"] = observer.seen(probe["method"])
     result["is_value"] = isinstance(out, engine.cls)
     if not result["is_value"]:
         result["returned"] = type(out).__name__

@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import corpus_tools
@@ -122,7 +123,8 @@ def test_the_same_backward_gets_the_same_verdict_in_twenty_fresh_runs(tmp_path, 
     breadth = next(m for m in corpus_tools.load_mutants() if m["name"] == "backward_breadth_first")
     entry = dict(breadth) if kind == "breadth_first" else {**breadth, "replace": RECURSIVE_TOPO}
     folder = corpus_tools.build_mutant(entry, tmp_path / kind)
-    runs = {verdict_of_a_fresh_run(folder) for _ in range(20)}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = set(pool.map(verdict_of_a_fresh_run, [folder] * 20))
     assert len(runs) == 1, runs
     score, parts = runs.pop()
     backward = next(p for p in parts if p[0] == "backward")
