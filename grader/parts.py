@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 # A misconception: (x, k, out) -> [(what the student is told, the local derivative that formula gives)],
 # where x is the list of input values, k the plain-number operand (pow's exponent) or None, and out the
-# reference's forward value.
+# reference's forward value. A factor taken from the wrong quantity (the input where the output belongs,
+# out.data for out.grad, an input's own value for the other's) is named for every op by
+# grader/judge/causes.py and is not repeated here.
 Misconceptions = Callable[[list, object, float], list[tuple[str, list[float]]]]
 
 
@@ -113,12 +115,6 @@ class Part:
 
 # ---------------------------------------------------------------------------------------------- misconceptions
 
-def mul_misconceptions(xs, k, out):
-    if len(xs) != 2:
-        return []
-    return [("Each input's local derivative is the *other* input's value; yours used its own.", [xs[0], xs[1]])]
-
-
 def pow_misconceptions(xs, k, out):
     x = xs[0]
     if not isinstance(k, int | float) or x <= 0:
@@ -129,14 +125,12 @@ def pow_misconceptions(xs, k, out):
 
 
 def exp_misconceptions(xs, k, out):
-    return [("You used the input x (`self.data`) where e^x (`out.data`) belongs.", [xs[0]]),
-            ("The derivative of e^x is e^x itself, not 1.", [1.0])]
+    return [("The derivative of e^x is e^x itself, not 1.", [1.0])]
 
 
 def tanh_misconceptions(xs, k, out):
-    x, t = xs[0], math.tanh(xs[0])
-    return [("You used the input x where the output t = tanh(x) belongs: 1 − x² instead of 1 − t².", [1 - x * x]),
-            ("t must be squared: 1 − t instead of 1 − t².", [1 - t]),
+    t = math.tanh(xs[0])
+    return [("t must be squared: 1 − t instead of 1 − t².", [1 - t]),
             ("That is 1 + t², the sign inside is wrong.", [1 + t * t]),
             ("That is t², not 1 − t².", [t * t])]
 
@@ -177,7 +171,7 @@ OPS: dict[str, Op] = {op.id: op for op in [
        "A `*` node swaps its inputs: the local derivative with respect to one input is the other input's "
        "value, multiplied by the output's gradient (the chain rule).",
        upstream=1.7, points=((1.5, -2.25), (-0.8, 3.3)), reflected="__rmul__", repeated=True,
-       numbers=(("right", 3.0), ("left", 3.0)), misconceptions=mul_misconceptions),
+       numbers=(("right", 3.0), ("left", 3.0))),
     Op("pow", "Power", ("operator", "pow"), "a ** k", Domain(0.3, 3.0, avoid=(1.0, -1.0)),
        "d(x^k)/dx = k·x^(k−1)",
        "The power rule for a constant exponent, d(x**k)/dx = k * x**(k-1). With it, division needs no "

@@ -123,8 +123,8 @@ def test_rerun_skips_force_regrades_edit_regrades_one(klass, tmp_path, capsys):
         {p: m for p, m in mtimes.items() if "dave" not in str(p)}
 
     code, stdout, _ = grade(capsys, edited, "--out", out, "--force")
-    # erin's empty folder could not be graded: it is not counted as graded.
-    assert "5 graded, 1 could not be graded, 0 skipped" in stdout
+    # erin's empty folder and frank's syntax error could not be graded: they are not counted as graded.
+    assert "4 graded, 2 could not be graded, 0 skipped" in stdout
 
 
 def test_shards_merge_to_the_unsharded_gradebook(klass, graded, tmp_path, capsys):
