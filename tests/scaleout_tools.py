@@ -34,3 +34,20 @@ def grade_chunk_with_a_stuck_and_a_dying_worker(chunk: list[tuple[str, str]], as
         result.notes = [f"graded in process {os.getpid()}"]
         results.append((student, result, 0.0))
     return results
+
+
+STOPPED_ONCE = "stopped-once"
+
+
+def grade_chunk_stopped_once(chunk: list[tuple[str, str]], assignment: Assignment,
+                             **_options) -> list[tuple[str, GradeResult, float]]:
+    """Plain results, except that the first worker to reach STOPPED_ONCE is stopped the way SIGTERM stops
+    it (its handler raises SystemExit in the task); the marker file it leaves makes the next try pass."""
+    marker = Path(os.environ["MICROGRADE_TEST_MARKER"])
+    results = []
+    for student, _path in chunk:
+        if student == STOPPED_ONCE and not marker.exists():
+            marker.write_text("stopped")
+            raise SystemExit(1)
+        results.append((student, score(student, [], assignment), 0.0))
+    return results

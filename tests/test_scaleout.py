@@ -246,3 +246,17 @@ def test_redteam_a_deeply_nested_results_line_costs_only_its_submission(tmp_path
     assert {k: v for k, v in rows.items() if k != "d"} == alone
     # The hostile hand-in is accounted for, never above its base's honest score (the template, like c).
     assert float(rows["d"][0]) <= float(alone["c"][0])
+
+
+def test_a_worker_stopped_from_outside_is_not_blamed_on_its_chunk(monkeypatch, tmp_path):
+    # SIGTERM to a worker (as when a terminal's Ctrl-C or `kill` reaches the whole process group) ends its
+    # task with SystemExit: the chunk is sent again whole, and no submission gets an error for it.
+    monkeypatch.setattr(runner, "grade_chunk", scaleout_tools.grade_chunk_stopped_once)
+    monkeypatch.setenv("MICROGRADE_TEST_MARKER", str(tmp_path / "marker"))
+    ids = ["a", scaleout_tools.STOPPED_ONCE, "b", "c"]
+    got: dict[str, list] = {}
+    runner.grade_entries([Entry(i, tmp_path / i) for i in ids], load_assignment(), 2,
+                         lambda entry, result, _seconds: got.setdefault(entry.id, []).append(result), chunk_size=2)
+    assert (tmp_path / "marker").exists()
+    assert sorted(got) == sorted(ids) and all(len(results) == 1 for results in got.values())
+    assert all(results[0].status != "error" for results in got.values()), got

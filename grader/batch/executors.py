@@ -29,6 +29,11 @@ class Lost(Exception):
     """A chunk's worker died or was stopped: the chunk has no results, for the reason given."""
 
 
+class Stopped(Lost):
+    """The worker was told to stop from outside (SIGTERM while it ran the chunk, as when the whole run is
+    being stopped): nothing the chunk's submissions did, so the chunk is not blamed."""
+
+
 def _worker_init(scratch: str | None) -> None:
     """In each local worker: Ctrl-C is the parent's to handle (it stops the workers); SIGTERM exits
     cleanly, so the worker's sandbox server is stopped too; temporary files go under the run's own
@@ -83,6 +88,9 @@ class LocalExecutor:
         except Exception as exc:  # noqa: BLE001  the worker died (BrokenProcessPool) or the task could not run
             self._discard(slot)
             raise Lost(f"{type(exc).__name__}: {exc}"[:200]) from None
+        except SystemExit as exc:  # the worker's SIGTERM handler ended the task
+            self._discard(slot)
+            raise Stopped(f"{type(exc).__name__}: {exc}"[:200]) from None
 
     def abandon(self, handle: Future) -> None:
         self._discard(self.slot_of.pop(handle))

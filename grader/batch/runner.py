@@ -21,7 +21,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.batch.discover import Entry
-from grader.batch.executors import LocalExecutor, Lost
+from grader.batch.executors import LocalExecutor, Lost, Stopped
 from grader.pipeline import Probed, judge, probe_submission
 from grader.sandbox.process import Limits
 from grader.score import GradeResult, score
@@ -31,6 +31,8 @@ CHUNK = 50
 # (each bounded by the limits' total_seconds inside the sandbox) and its share of loading and judging.
 CHUNK_BASE_SECONDS = 120.0
 SUBMISSION_EXTRA_SECONDS = 30.0
+# How often a chunk whose worker was stopped from outside is sent again before it counts as lost.
+RESTARTS_PER_CHUNK = 3
 
 OnResult = Callable[[Entry, GradeResult, float], None]
 
@@ -127,6 +129,7 @@ def _run(queue: deque[list[Entry]], task: Callable, executor, budget: Callable[[
     stopped at its deadline) is split into one task per submission; a lost single submission is graded
     as an error with the reason."""
     running: dict = {}  # handle -> (entries, deadline, bound)
+    restarts: dict[tuple[str, ...], int] = {}
     while queue or running:
         while queue and len(running) < executor.capacity:
             chunk = queue.popleft()
@@ -139,6 +142,15 @@ def _run(queue: deque[list[Entry]], task: Callable, executor, budget: Callable[[
             chunk, _, _ = running.pop(handle)
             try:
                 results = executor.outcome(handle)
+            except Stopped as stopped:
+                ids = tuple(e.id for e in chunk)
+                restarts[ids] = restarts.get(ids, 0) + 1
+                if restarts[ids] <= RESTARTS_PER_CHUNK:
+                    queue.appendleft(chunk)
+                    continue
+                _retry_or_fail(chunk, queue, assignment, on_result,
+                               f"the grader's worker process was stopped while grading this submission ({stopped})")
+                continue
             except Lost as lost:
                 _retry_or_fail(chunk, queue, assignment, on_result,
                                f"the grader's worker process died while grading this submission ({lost})")
