@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 comma := ,
-# CI installs the optional torch extra too, so the PyTorch comparison tests run there.
-EXTRAS := test$(if $(filter true,$(CI)),$(comma)torch)
+# CI installs the optional torch and dask extras too, so the PyTorch comparison and Dask executor tests run there.
+EXTRAS := test$(if $(filter true,$(CI)),$(comma)torch$(comma)dask)
 SETUP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .PHONY: help setup grade test student assignments dist-student bench lint clean
@@ -49,8 +49,9 @@ assignments: $(SETUP)  ## Regenerate the instructions and the notebook of every 
 dist-student: $(SETUP)  ## Build dist/micrograde_student-*.whl, what students' CI installs: no solution, no hidden checks.
 	$(BIN)/python -m grader.dist.student --out dist
 
-bench: $(SETUP)  ## Print speed and memory figures against their baselines.
-	$(BIN)/python benchmarks/run.py
+# make bench ARGS="--against 17e728f" prints another commit's figures beside this checkout's.
+bench: $(SETUP)  ## Print speed and memory figures, and where the time goes per submission.
+	$(BIN)/python benchmarks/run.py $(ARGS)
 
 lint: $(SETUP)  ## ruff over the project.
 	$(BIN)/ruff check grader micrograde tests benchmarks reference

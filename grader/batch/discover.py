@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -362,8 +363,64 @@ def shard(entries: list[Entry], k: int, n: int) -> list[Entry]:
     return [e for i, e in enumerate(sorted(entries, key=lambda e: e.id)) if i % n == k - 1]
 
 
-def parse_shard(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+SHARD_FORMS = "K/N, slurm, k8s:N or k8s"
+# Set on a Kubernetes Indexed Job's pods (with `completions`) when `--shard k8s` gives no count.
+SHARD_COUNT_VARIABLE = "MICROGRADE_SHARD_COUNT"
+
+
+def parse_shard(text: str, environ: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """(K, N), 1 <= K <= N, from `--shard`: an explicit K/N (a CI matrix: `--shard ${{ matrix.shard }}/4`),
+    `slurm` (this task of a Slurm job array), or `k8s:N` / `k8s` (this pod of a Kubernetes Indexed Job of N
+    completions; N from MICROGRADE_SHARD_COUNT when not given)."""
+    environ = os.environ if environ is None else environ
+    spec = (text or "").strip()
+    if spec.lower() == "slurm":
+        return _slurm_shard(environ)
+    if spec.lower().split(":", 1)[0] == "k8s":
+        return _kubernetes_shard(spec, environ)
+    match = re.fullmatch(r"(\d+)\s*/\s*(\d+)", spec)
     if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
-        raise DiscoveryError(f"--shard must look like K/N with 1 <= K <= N, not {text!r}")
+        raise DiscoveryError(f"--shard must be one of {SHARD_FORMS} (K/N with 1 <= K <= N), not {text!r}")
     return int(match.group(1)), int(match.group(2))
+
+
+def _whole(environ: Mapping[str, str], name: str, why: str, default: str | None = None) -> int:
+    raw = environ.get(name, default)
+    if raw is None:
+        raise DiscoveryError(f"{why}, but {name} is not set")
+    if not re.fullmatch(r"\s*\d+\s*", raw):
+        raise DiscoveryError(f"{why}, but {name} is {raw[:40]!r}, not a whole number")
+    return int(raw)
+
+
+def _slurm_shard(environ: Mapping[str, str]) -> tuple[int, int]:
+    """Slurm numbers array tasks from SLURM_ARRAY_TASK_MIN (often 0 or 1) in steps of SLURM_ARRAY_TASK_STEP."""
+    why = "--shard slurm reads the job array's variables"
+    task = _whole(environ, "SLURM_ARRAY_TASK_ID", why)
+    count = _whole(environ, "SLURM_ARRAY_TASK_COUNT", why)
+    first = _whole(environ, "SLURM_ARRAY_TASK_MIN", why, default="0")
+    step = _whole(environ, "SLURM_ARRAY_TASK_STEP", why, default="1") or 1
+    offset, off_step = divmod(task - first, step)
+    if off_step or not 0 <= offset < count:
+        raise DiscoveryError(f"--shard slurm: task {task} is not one of the {count} tasks from {first} "
+                             f"in steps of {step}")
+    return offset + 1, count
+
+
+def _kubernetes_shard(spec: str, environ: Mapping[str, str]) -> tuple[int, int]:
+    """JOB_COMPLETION_INDEX counts from 0; the count is the Job's `completions`, given by the caller."""
+    why = "--shard k8s reads the Indexed Job's JOB_COMPLETION_INDEX"
+    _, _, given = spec.partition(":")
+    if given.strip():
+        if not re.fullmatch(r"\s*\d+\s*", given) or int(given) < 1:
+            raise DiscoveryError(f"--shard k8s:N needs a positive number of completions N, not {given[:40]!r}")
+        count = int(given)
+    else:
+        count = _whole(environ, SHARD_COUNT_VARIABLE, "--shard k8s needs the number of completions "
+                                                      "(--shard k8s:N)")
+        if count < 1:
+            raise DiscoveryError(f"{SHARD_COUNT_VARIABLE} must be a positive number of completions")
+    index = _whole(environ, "JOB_COMPLETION_INDEX", why)
+    if index >= count:
+        raise DiscoveryError(f"--shard k8s: JOB_COMPLETION_INDEX {index} is not below the count {count}")
+    return index + 1, count

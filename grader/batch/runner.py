@@ -2,34 +2,37 @@
 sandboxed child, inside `probe_submission`) and judges the chunk in one pytest session, so pytest's
 start-up is paid once per chunk. Results come back to the parent as each chunk finishes.
 
-A submission never stops the others: anything raised while probing or judging it becomes an error
-result with the reason. If a worker process dies, the submissions it was grading are retried one at a
-time, and a submission that still kills a worker of its own gets an error result.
+A batch always finishes. A submission never stops the others: anything raised while probing or judging
+it becomes an error result with the reason. Every chunk has a wall-clock bound; a worker that dies or
+overruns it is stopped and replaced, the chunk's submissions are retried one per task, and a submission
+that still kills or stalls a worker of its own gets an error result. Workers keep their temporary files
+in one folder of the run, removed at the end.
 """
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import sys
+import shutil
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.batch.discover import Entry
+from grader.batch.executors import LocalExecutor, Lost, Stopped
 from grader.pipeline import Probed, judge, probe_submission
 from grader.sandbox.process import Limits
 from grader.score import GradeResult, score
 
 CHUNK = 50
-# A worker is replaced after this many chunks, so memory stays flat however many submissions there are.
-TASKS_PER_WORKER = 4
+# The wall-clock bound of a chunk: pytest's start-up, then for each submission its two probing stages
+# (each bounded by the limits' total_seconds inside the sandbox) and its share of loading and judging.
+CHUNK_BASE_SECONDS = 120.0
+SUBMISSION_EXTRA_SECONDS = 30.0
+# How often a chunk whose worker was stopped from outside is sent again before it counts as lost.
+RESTARTS_PER_CHUNK = 3
 
 OnResult = Callable[[Entry, GradeResult, float], None]
 
@@ -83,94 +86,89 @@ def grader_failure(stage: str, exc: BaseException) -> str:
 
 
 def crashed(entry: Entry, assignment: Assignment, reason: str) -> GradeResult:
-    result = score(entry.id, [], assignment, error=f"the grader's worker process died while grading this "
-                                                   f"submission ({reason})")
+    result = score(entry.id, [], assignment, error=reason)
     result.submission = entry.path.name
     return result
 
 
-@dataclass
-class Task:
-    """Submissions one worker grades together. `alone`: run with no other task in flight, so that if its
-    worker dies, the blame is certain."""
-    entries: list[Entry]
-    alone: bool = False
-
-
-def _ignore_interrupts() -> None:
-    """In each worker: Ctrl-C is the parent's to handle (it stops the workers), and SIGTERM exits
-    cleanly, so the worker's sandbox server is stopped too."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-
-
-def _pool(jobs: int) -> ProcessPoolExecutor:
-    # spawn: workers start clean (no copied threads or locks), and can be recycled after TASKS_PER_WORKER.
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                               max_tasks_per_child=TASKS_PER_WORKER, initializer=_ignore_interrupts)
+def chunk_seconds(size: int, limits: Limits | None = None) -> float:
+    """How long a chunk of `size` submissions may take before its worker is stopped: far more than any
+    honest chunk needs, so that only a stuck or runaway worker ever reaches it."""
+    per_submission = 2 * (limits or Limits()).total_seconds + SUBMISSION_EXTRA_SECONDS
+    return CHUNK_BASE_SECONDS + size * per_submission
 
 
 def grade_entries(entries: list[Entry], assignment: Assignment, jobs: int, on_result: OnResult,
-                  chunk_size: int = CHUNK, limits: Limits | None = None) -> None:
-    """Grade every entry and call `on_result(entry, result, seconds)` in this process as each is known.
+                  chunk_size: int = CHUNK, limits: Limits | None = None, executor=None,
+                  budget: Callable[[int], float] | None = None) -> None:
+    """Grade every entry and call `on_result(entry, result, seconds)` in this process as each is known;
+    returns when every entry has a result (graded, or an error saying why not).
 
-    At most `jobs` tasks are in flight, so a worker that dies takes down only those. Their submissions are
-    then graded one by one, each alone in the pool; one that still kills its worker gets an error result.
+    `executor` runs the chunks (default: `jobs` local worker processes; see grader.batch.executors);
+    `budget(size)` is a chunk's wall-clock bound (default `chunk_seconds`).
     """
     task = partial(grade_chunk, assignment=assignment, limits=limits)
-    queue = deque(Task(chunk) for chunk in chunks(entries, jobs, chunk_size))
-    while queue:
-        lost, reason = _run_pool(queue, task, jobs, on_result)
-        if len(lost) == 1 and lost[0].alone:
-            for entry in lost[0].entries:
-                on_result(entry, crashed(entry, assignment, reason), 0.0)
-        else:
-            queue.extendleft(Task([entry], alone=True) for lost_task in reversed(lost)
-                             for entry in reversed(lost_task.entries))
-
-
-def _run_pool(queue: deque[Task], task: Callable, jobs: int, on_result: OnResult) -> tuple[list[Task], str]:
-    """Run tasks from `queue` in a fresh pool until it is empty (returns no lost tasks) or a worker dies
-    (returns the tasks that were in flight, and why)."""
-    pool = _pool(jobs)
-    in_flight: dict[Future, Task] = {}
-    stopping = False
+    budget = budget or partial(chunk_seconds, limits=limits)
+    scratch = Path(tempfile.mkdtemp(prefix="micrograde-run-"))
+    executor = executor or LocalExecutor(jobs, scratch=str(scratch))
+    interrupted = False
     try:
-        while queue or in_flight:
-            while queue and _may_start(queue[0], list(in_flight.values()), jobs):
-                next_task = queue.popleft()
-                try:
-                    in_flight[pool.submit(task, [(e.id, str(e.path)) for e in next_task.entries])] = next_task
-                except BrokenProcessPool as exc:
-                    queue.appendleft(next_task)
-                    return list(in_flight.values()), _why(exc)
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: in_flight[f].entries[0].id):
-                try:
-                    results = future.result()
-                except Exception as exc:  # noqa: BLE001  the worker died: its tasks are retried by the caller
-                    return list(in_flight.values()), _why(exc)
-                finished = in_flight.pop(future)
-                by_id = {e.id: e for e in finished.entries}
-                for student, result, seconds in results:
-                    on_result(by_id[student], result, seconds)
-        return [], ""
-    except KeyboardInterrupt:
-        stopping = True
-        for worker in list(getattr(pool, "_processes", {}).values()):
-            worker.terminate()
+        _run(deque(chunks(entries, executor.capacity, chunk_size)), task, executor, budget,
+             assignment, on_result)
+    except BaseException:
+        interrupted = True
         raise
     finally:
-        pool.shutdown(wait=not stopping, cancel_futures=True)
+        executor.close(interrupted=interrupted)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _may_start(task: Task, in_flight: list[Task], jobs: int) -> bool:
-    """A task starts when a worker is free; a task that must run alone only when none is in flight, and
-    nothing starts beside it."""
-    if not in_flight:
-        return True
-    return len(in_flight) < jobs and not task.alone and not any(t.alone for t in in_flight)
+def _run(queue: deque[list[Entry]], task: Callable, executor, budget: Callable[[int], float],
+         assignment: Assignment, on_result: OnResult) -> None:
+    """Keep the executor full until every chunk has its results. A chunk lost to its worker (dead, or
+    stopped at its deadline) is split into one task per submission; a lost single submission is graded
+    as an error with the reason."""
+    running: dict = {}  # handle -> (entries, deadline, bound)
+    restarts: dict[tuple[str, ...], int] = {}
+    while queue or running:
+        while queue and len(running) < executor.capacity:
+            chunk = queue.popleft()
+            bound = budget(len(chunk))
+            handle = executor.submit(task, [(e.id, str(e.path)) for e in chunk])
+            running[handle] = (chunk, time.monotonic() + bound, bound)
+        soonest = min(deadline for _, deadline, _ in running.values())
+        done = executor.wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
+        for handle in sorted(done, key=lambda h: running[h][0][0].id):
+            chunk, _, _ = running.pop(handle)
+            try:
+                results = executor.outcome(handle)
+            except Stopped as stopped:
+                ids = tuple(e.id for e in chunk)
+                restarts[ids] = restarts.get(ids, 0) + 1
+                if restarts[ids] <= RESTARTS_PER_CHUNK:
+                    queue.appendleft(chunk)
+                    continue
+                _retry_or_fail(chunk, queue, assignment, on_result,
+                               f"the grader's worker process was stopped while grading this submission ({stopped})")
+                continue
+            except Lost as lost:
+                _retry_or_fail(chunk, queue, assignment, on_result,
+                               f"the grader's worker process died while grading this submission ({lost})")
+                continue
+            by_id = {e.id: e for e in chunk}
+            for student, result, seconds in results:
+                on_result(by_id[student], result, seconds)
+        now = time.monotonic()
+        for handle in [h for h, (_, deadline, _) in running.items() if deadline <= now and h not in done]:
+            chunk, _, bound = running.pop(handle)
+            executor.abandon(handle)
+            _retry_or_fail(chunk, queue, assignment, on_result,
+                           f"grading this submission took longer than {bound:.0f} s; its worker was stopped")
 
 
-def _why(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:200]
+def _retry_or_fail(chunk: list[Entry], queue: deque[list[Entry]], assignment: Assignment,
+                   on_result: OnResult, reason: str) -> None:
+    if len(chunk) > 1:
+        queue.extendleft([entry] for entry in reversed(chunk))
+    else:
+        on_result(chunk[0], crashed(chunk[0], assignment, reason), 0.0)

@@ -31,13 +31,39 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
     parser.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
     parser.add_argument("--force", action="store_true", help="regrade submissions whose reports are up to date")
-    parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices (every N-th id, sorted)")
     parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
     parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="export layout (default: detect)")
     parser.add_argument("--policy", type=Path, metavar="DIR",
                         help="folder holding course-policy.toml, extensions.csv, overrides.csv "
                              "(default: the submissions folder)")
     add_limit_options(parser)
+    add_scaleout_options(parser)
+
+
+def add_scaleout_options(parser: argparse.ArgumentParser) -> None:
+    """Where the work runs: `--shard` picks this machine's slice of the class, `--executor` what grades it."""
+    parser.add_argument("--shard", metavar="K/N", help="grade only the K-th of N slices (every N-th id, sorted); "
+                                                       "`slurm` or `k8s:N` read the job array's or Indexed "
+                                                       "Job's index")
+    parser.add_argument("--executor", choices=("local", "dask"), default="local",
+                        help="local worker processes (default), or a Dask distributed cluster "
+                             "(pip install 'micrograde[dask]')")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="the Dask scheduler to use with --executor dask "
+                                                               "(default: a LocalCluster of -j workers)")
+
+
+def executor_from(args: argparse.Namespace, jobs: int):
+    """None for the default local workers, or a started Dask executor; bad options are a usage error."""
+    if args.scheduler and args.executor != "dask":
+        raise UsageError("--scheduler needs --executor dask")
+    if args.executor != "dask":
+        return None
+    from grader.batch.executors import DaskExecutor, DaskUnavailable
+
+    try:
+        return DaskExecutor(jobs, args.scheduler)
+    except DaskUnavailable as exc:
+        raise UsageError(str(exc)) from None
 
 
 @contextlib.contextmanager
@@ -101,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
         hashes = {e.id: content_hash(e.path) for e in entries}
         todo = [e for e in entries if args.force or not store.is_current(e.id, hashes[e.id], key)]
         jobs = args.jobs or default_jobs()
+        executor = executor_from(args, jobs)
+        if executor is not None:
+            jobs = executor.capacity
         print(f"{count_line(entries, everyone, args.shard)} ({layout} layout), {len(todo)} to grade, "
               f"{len(entries) - len(todo)} unchanged; {jobs} worker{'s' * (jobs != 1)}", file=sys.stderr)
         progress = Progress(len(todo))
@@ -118,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         interrupted = False
         try:
             with terminate_as_interrupt():
-                grade_entries(todo, assignment, jobs, save, limits=limits)
+                grade_entries(todo, assignment, jobs, save, limits=limits, executor=executor)
         except KeyboardInterrupt:
             interrupted = True
         finally:
