@@ -90,6 +90,16 @@ def complete_graph(probe: dict, answer: dict) -> bool:
             and numbers(answer.get("node_grads"), len(data)) and pairs(answer.get("fd"), n))
 
 
+def chain_nodes(chain: dict) -> list[dict]:
+    """The nodes of a chain probe from its description: a leaf, then each node the only child of the next,
+    the weights taken in turn (both sides build them so, the child from the short form it is sent)."""
+    weights = chain["weights"]
+    nodes = [{"data": chain["data"], "children": [], "weights": []}]
+    for i in range(1, chain["length"]):
+        nodes.append({"data": chain["data"], "children": [i - 1], "weights": [weights[(i - 1) % len(weights)]]})
+    return nodes
+
+
 def complete_backward(probe: dict, answer: dict) -> bool:
     return (numbers(answer.get("grads")) and number(answer.get("out_grad"))
             and indices(answer.get("calls"), len(probe["nodes"])))

@@ -19,8 +19,10 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from grader.parts import OPS, Op
+from grader.protocol import chain_nodes
 
 LEAF0, LEAF1 = {"leaf": 0}, {"leaf": 1}
 PUBLIC_SEED = 20221  # the public plan's random graphs and weights; never change without bumping the version
@@ -61,9 +63,14 @@ class Plan:
         if key not in self._stages:
             chosen = set(parts or ())
             ops = set(self.ops) if chosen & set(self.ops) else set()
-            self._stages[key] = tuple(p for p in self.probes if p["stage"] == stage and (
+            self._stages[key] = tuple(wire(p) for p in self.probes if p["stage"] == stage and (
                 parts is None or probe_parts(p) & chosen or (p["kind"] == "op" and p["part"] in ops)))
         return self._stages[key]
+
+
+def wire(probe: dict) -> dict:
+    """A probe as the child is sent it: a chain as its description, not its thousands of nodes."""
+    return {k: v for k, v in probe.items() if k != "nodes"} if "chain" in probe else probe
 
 
 def probe_parts(probe: dict) -> set[str]:
@@ -313,13 +320,15 @@ def fan_out(w) -> list:
 CHAIN_LENGTH = 2500
 
 
-def chain() -> list:
-    # The same in every plan: its answer is the depth of the walk, which no input changes (and the
-    # reference's answer to it is computed once per process).
-    nodes = [leaf(0.5)]
-    for i in range(1, CHAIN_LENGTH):
-        nodes.append(inner(0.5, [i - 1], [1.001 if i % 2 else 0.999]))
-    return nodes
+CHAIN = {"length": CHAIN_LENGTH, "data": 0.5, "weights": [1.001, 0.999]}
+
+
+@cache
+def chain() -> tuple:
+    """The same in every plan (one object, shared by all): its answer is the depth of the walk, which no
+    input changes, so the reference answers it once per process, and the child is sent `CHAIN`, not the
+    nodes, which it builds itself (`grader.protocol.chain_nodes`)."""
+    return tuple(chain_nodes(CHAIN))
 
 
 def backward_probes(inputs: Inputs) -> list[dict]:
@@ -331,7 +340,8 @@ def backward_probes(inputs: Inputs) -> list[dict]:
                        "two more nodes"),
         backward_probe("fan-out", fan_out(w), "backward() on one leaf feeding four nodes that meet at the output"),
         backward_probe("single", [leaf(w(1.7))], "backward() on a lone leaf"),
-        {**backward_probe("chain", chain(), f"backward() on a chain of {CHAIN_LENGTH} nodes"), "shared": True},
+        {**backward_probe("chain", chain(), f"backward() on a chain of {CHAIN_LENGTH} nodes"), "shared": True,
+         "chain": CHAIN},
     ]
 
 

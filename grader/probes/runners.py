@@ -301,7 +301,8 @@ def probe_backward(api: dict, probe: dict, files: tuple) -> dict:
     engine = api["engine"]
     calls: list[int] = []
     values: list = []
-    for index, spec in enumerate(probe["nodes"]):
+    specs = probe["nodes"] if "nodes" in probe else protocol.chain_nodes(probe["chain"])
+    for index, spec in enumerate(specs):
         children = [values[c] for c in spec["children"]]
         holder = []
         step = _recording_step(index, holder, children, spec["weights"], calls, engine)
