@@ -173,9 +173,19 @@ def check_once(python: str, tree: Path, args: list[str]) -> float | None:
     return took
 
 
+def compile_bytecode(python: str, tree: Path) -> None:
+    """Compile `tree`'s packages ahead, as pip does for an installed grader: where bytecode is not written
+    (PYTHONDONTWRITEBYTECODE), a checkout's would otherwise be compiled again by every process measured."""
+    subprocess.run([python, "-m", "compileall", "-q", *(str(tree / name) for name in ("grader", "micrograde")
+                                                          if (tree / name).is_dir())],
+                   cwd=tree, capture_output=True, check=False)
+
+
 def check_figures(trees: list[tuple[str, Path]], repeat: int) -> list[dict]:
     """The fastest of `repeat` runs of each `check` figure, the commits taking turns run by run, so that
     the load of a shared machine falls on both alike."""
+    for python, tree in trees:
+        compile_bytecode(python, tree)
     times: list[dict[str, list]] = [{"check": [], "check_part": []} for _ in trees]
     for _ in range(repeat):
         for (python, tree), mine in zip(trees, times):
@@ -281,6 +291,8 @@ def phases(folder: Path, sample: int) -> dict[str, float]:
 
     timer.wrap(pipeline, "run_child", stage)
     timer.wrap(pipeline, "reference_results", "reference's answers (per submission)")
+    # A commit that answers for the reference while the child probes: counted in the engine stage too.
+    timer.wrap(pipeline, "complete", "reference's answers (per submission, while the engine stage runs)")
     timer.wrap(pipeline, "run_checks", "judging: the checks")
     timer.wrap(pipeline, "score", "scoring")
     start = time.perf_counter()

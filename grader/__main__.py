@@ -1,4 +1,4 @@
 """`python -m grader` is the same as the `micrograde` command."""
-from grader.cli import main
+from grader.cli import entry
 
-raise SystemExit(main())
+raise SystemExit(entry())

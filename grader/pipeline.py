@@ -10,6 +10,7 @@ import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
@@ -17,10 +18,11 @@ from grader.judge.evidence import Evidence
 from grader.judge.session import run_checks
 from grader.judge.statements import read_sources
 from grader.load import Submission, SubmissionError, load_submission
-from grader.probes.plan import Plan
+from grader.parts import assignment_ops
+from grader.probes.plan import Plan, asked_parts
 from grader.probes.shape import CONTRACT
-from grader.reference import grading_plan, has_reference, kit_source, reference_results
-from grader.sandbox.process import Limits, run_child, sandbox
+from grader.reference import complete, grading_plan, has_reference, kit_source, reference_answers
+from grader.sandbox.process import Limits, run_child, sandbox, unanswered
 from grader.score import GradeResult, score
 from grader.secret import content_digest, inputs_seed, instructor_secret
 
@@ -57,30 +59,50 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
         # The judge always sees the whole plan: a probe not asked has no answer, which only the checks of
         # parts left out read.
         plan = grading_plan(assignment, None) if public_inputs else plan_for(assignment, name, submission)
-        results: dict[str, dict] = {}
-        output, load = "", {}
-        for stage, kit in (("engine", None), ("train", kit_source())):
-            probes = plan.stage(stage, selection)
-            if not probes:
-                continue
-            run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits,
-                            strict=assignment.strict_names)
-            results.update({probes[i]["id"]: result for i, result in run.results.items()})
-            output += run.output
-            load = load or (run.load or {})
-            if (broken := syntax_error(load, submission)) is not None:
-                return Probed(name, None, [], output=output, error=broken)
+        stages = [(stage, kit, plan.stage(stage, selection)) for stage, kit in (("engine", None), ("train", kit_source()))]
+        # The reference answers what the child is asked while the child works.
+        answering = partial(complete, reference_answers(plan), [probe["id"] for *_, probes in stages for probe in probes])
+        results, output, load = probe_stages(submission, stages, limits, assignment, answering)
+        if (broken := syntax_error(load, submission)) is not None:
+            return Probed(name, None, [], output=output, error=broken)
         problems = load_problems(load, submission)
         # A notebook's or script's exploration that fails at import is no news to its author, who saw it fail
         # in the kernel: the report stays quiet, the instructor's output.txt keeps it.
         quiet = problems if submission.kind == "module" else []
         notes = list(submission.notes) + [problem for problem in problems if problem not in quiet]
         notes += shape_notes(load, assignment)
-        evidence = Evidence(list(plan.probes), results, reference_results(plan), locate=submission.locate, load=load,
+        evidence = Evidence(list(plan.probes), results, reference_answers(plan), locate=submission.locate, load=load,
                             sources=sources)
         return Probed(name, evidence, notes, output=output, load_problems=quiet)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def probe_stages(submission: Submission, stages: list, limits: Limits, assignment: Assignment,
+                 meanwhile) -> tuple[dict[str, dict], str, dict]:
+    """Each stage's probes answered by a sandboxed child of its own: the answers by probe id, the printed
+    output, and what the first child found loading the code (a package that does not compile ends it).
+    `meanwhile` is this process's work while the first child runs."""
+    results: dict[str, dict] = {}
+    output, load = "", {}
+    for _stage, kit, probes in stages:
+        if not probes:
+            continue
+        run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits,
+                        strict=assignment.strict_names, meanwhile=meanwhile)
+        meanwhile = None
+        results.update({probes[i]["id"]: result for i, result in run.results.items()})
+        output += run.output
+        load = load or (run.load or {})
+        if syntax_error(load, submission) is not None:
+            break
+        if not run.loaded:
+            # The code never finished loading (it spins or dies on import): another child would only do
+            # the same, at the cost of another time limit.
+            results.update({probe["id"]: unanswered() for *_, later in stages for probe in later
+                            if probe["id"] not in results})
+            break
+    return results, output, load
 
 
 def plan_for(assignment: Assignment, name: str, submission: Submission) -> Plan:
@@ -124,6 +146,13 @@ def shape_notes(load: dict, assignment: Assignment) -> list[str]:
 
 ROLE_WORDS = {"value_class": "class", "data": "number in", "grad": "gradient in", "children": "children found in",
               "closure": "backward closures in", "backward": "backpropagation by"}
+
+
+def judged_parts(assignment: Assignment, parts: Sequence[str] | None) -> set[str] | None:
+    """The parts whose checks run when `parts` are asked for: those, and every op when one is an op, since
+    the probes of a selection hold every op's own cases (a part waits for an op not started only if that op
+    is judged too). None: all of them."""
+    return None if not parts else asked_parts(assignment_ops(p.id for p in assignment.parts), parts)
 
 
 def only_parts(result: GradeResult, parts: Sequence[str]) -> GradeResult:
@@ -176,10 +205,11 @@ def _place(problem: dict, submission: Submission) -> str:
     return ""
 
 
-def judge(probed: list[Probed], assignment: Assignment) -> list[GradeResult]:
-    """Score probed submissions in one pytest session; unreadable ones get zero with their reason."""
+def judge(probed: list[Probed], assignment: Assignment, parts: Sequence[str] | None = None) -> list[GradeResult]:
+    """Score probed submissions in one pytest session; unreadable ones get zero with their reason. With
+    `parts`, only the checks of the parts those parts are judged with (see `judged_parts`) run."""
     evidences = {p.name: p.evidence for p in probed if p.evidence is not None}
-    raw = run_checks(evidences) if evidences else []
+    raw = run_checks(evidences, parts=judged_parts(assignment, parts)) if evidences else []
     by_submission: dict[str, list[dict]] = {}
     for entry in raw:
         by_submission.setdefault(entry["metadata"]["submission"], []).append(entry)
@@ -203,10 +233,11 @@ def training_curves(evidence: Evidence) -> dict | None:
     """The student's and the reference's losses on the default training run, when the student's loop gave
     a list of numbers (the class dashboard plots them)."""
     losses = evidence.student.get(CURVE_PROBE, {}).get("losses")
-    reference = evidence.reference.get(CURVE_PROBE, {}).get("losses")
     numbers = (int, float)
-    if not isinstance(losses, list) or not losses or not all(isinstance(v, numbers) for v in losses) \
-            or not isinstance(reference, list):
+    if not isinstance(losses, list) or not losses or not all(isinstance(v, numbers) for v in losses):
+        return None
+    reference = evidence.reference.get(CURVE_PROBE, {}).get("losses")
+    if not isinstance(reference, list):
         return None
     return {"student": [_finite(v) for v in losses[:1000]], "reference": [_finite(v) for v in reference]}
 
@@ -221,5 +252,5 @@ def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits |
     """Grade one submission; with `parts`, only those parts are probed and reported."""
     assignment = assignment or load_assignment()
     result = judge([probe_submission(path, name=name, limits=limits, assignment=assignment, parts=parts)],
-                   assignment)[0]
+                   assignment, parts)[0]
     return only_parts(result, parts) if parts else result

@@ -129,33 +129,58 @@ def _plan(ops: tuple[str, ...], parts: tuple[str, ...], seed: int | None) -> Pla
     return build_plan(ops, reference_forward, seed, parts)
 
 
+class Answers(dict):
+    """The reference's answers to one plan, by probe id, each computed the first time it is read: a check
+    of one task (`--part`) pays only for the answers its checks read."""
+
+    def __init__(self, probes) -> None:
+        super().__init__()
+        self._probes = {probe["id"]: probe for probe in probes}
+
+    def __missing__(self, probe_id: str) -> dict:
+        if probe_id not in self._probes:
+            raise KeyError(probe_id)
+        self[probe_id] = answer = answer_to(self._probes[probe_id])
+        return answer
+
+    def get(self, probe_id: str, default=None):
+        return self[probe_id] if probe_id in self or probe_id in self._probes else default
+
+    def complete(self, probe_ids=None) -> Answers:
+        for probe_id in self._probes if probe_ids is None else probe_ids:
+            self[probe_id]  # computed and kept by __missing__
+        return self
+
+
 _answers: dict[str, dict[str, dict]] = {}
 
 
-def reference_results(plan: Plan) -> dict[str, dict]:
-    """The reference's answers to `plan`, by probe id. Computed once per plan (or read from the student
-    edition's data, where a train probe's answer also holds its `loops`, see `known_loops`)."""
+def reference_answers(plan: Plan) -> dict[str, dict]:
+    """The reference's answers to `plan`, by probe id, computed as they are read and kept for the plan (or
+    read from the student edition's data, where a train probe's answer also holds its `loops`, see
+    `known_loops`)."""
     if plan.digest not in _answers:
         if len(_answers) >= 8:
             _answers.pop(next(iter(_answers)))
-        _answers[plan.digest] = _compute_results(plan)
+        _answers[plan.digest] = _shipped_results(plan) if not has_reference() else Answers(plan.probes)
     return _answers[plan.digest]
 
 
-def _compute_results(plan: Plan) -> dict[str, dict]:
-    if not has_reference():
-        data = shipped_data()
-        if plan.digest != data["plan"]:
-            raise ReferenceMissing("the student edition holds the reference's answers to its public plan only")
-        return data["results"]
-    raise_recursion_limit()
-    results = {probe["id"]: answer_to(probe) for probe in plan.probes}
-    for probe in plan.probes:
-        if probe["kind"] == "backward":
-            # The order of the reference's own calls follows its sets' memory addresses, and the judge never
-            # reads it: kept sorted, so the same plan always has the same answers, byte for byte.
-            results[probe["id"]]["calls"] = sorted(results[probe["id"]]["calls"])
-    return results
+def reference_results(plan: Plan) -> dict[str, dict]:
+    """Every answer of the reference to `plan`, by probe id."""
+    return complete(reference_answers(plan))
+
+
+def complete(answers: dict[str, dict], probe_ids=None) -> dict[str, dict]:
+    """`answers` with those to `probe_ids` (all, by default) computed."""
+    return answers.complete(probe_ids) if isinstance(answers, Answers) else answers
+
+
+def _shipped_results(plan: Plan) -> dict[str, dict]:
+    data = shipped_data()
+    if plan.digest != data["plan"]:
+        raise ReferenceMissing("the student edition holds the reference's answers to its public plan only")
+    return data["results"]
 
 
 _by_probe: dict[str, dict] = {}
@@ -165,10 +190,20 @@ def answer_to(probe: dict) -> dict:
     """The reference's answer to one probe; for a probe every plan shares (`shared`: the deep chain), computed
     once per process."""
     if not probe.get("shared"):
-        return run_probe(reference_api(), probe)
+        return _run(probe)
     if probe["id"] not in _by_probe:
-        _by_probe[probe["id"]] = run_probe(reference_api(), probe)
+        _by_probe[probe["id"]] = _run(probe)
     return copy.deepcopy(_by_probe[probe["id"]])
+
+
+def _run(probe: dict) -> dict:
+    raise_recursion_limit()
+    answer = run_probe(reference_api(), probe)
+    if probe["kind"] == "backward":
+        # The order of the reference's own calls follows its sets' memory addresses, and the judge never
+        # reads it: kept sorted, so the same plan always has the same answers, byte for byte.
+        answer["calls"] = sorted(answer["calls"])
+    return answer
 
 
 def known_loops(probe: dict) -> dict[str, dict]:

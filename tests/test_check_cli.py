@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import pipeline
+from grader import pipeline, reference
 from grader.assignment import load_assignment
 from grader.checks import __file__ as checks_init
 from grader.cli import main
@@ -88,6 +88,37 @@ def test_part_probes_only_what_its_checks_read(tanh_bug, monkeypatch):
     assert probes is again  # one lasting tuple, so the sandbox server is sent it once
     assert all(p["stage"] == "engine" for p in probes)
     assert not [p for p in probes if p.get("part") in ("train", "zero_grad", "backward")]
+
+
+def test_part_judges_only_its_checks_and_asks_the_reference_only_what_they_read(tanh_bug, monkeypatch):
+    judged: list[set | None] = []
+    real_checks = pipeline.run_checks
+
+    def recording(evidences, *args, parts=None, **kwargs):
+        judged.append(parts)
+        raw = real_checks(evidences, *args, parts=parts, **kwargs)
+        judged.append({entry["metadata"]["part"] for entry in raw})
+        return raw
+
+    monkeypatch.setattr(pipeline, "run_checks", recording)
+    monkeypatch.setattr(reference, "_answers", {})  # no plan answered by an earlier grading
+    probed = pipeline.probe_submission(tanh_bug, assignment=ASSIGNMENT, parts=["tanh"])
+    pipeline.judge([probed], ASSIGNMENT, ["tanh"])
+    ops = {p.id for p in ASSIGNMENT.parts if p.id not in ("backward", "zero_grad", "train")}
+    assert judged == [ops, ops]  # the task and the ops it may wait for, nothing of training or backward
+    answered = {probe_id for probe_id in probed.evidence.reference}
+    assert answered and not [p for p in probed.evidence.probes if p["id"] in answered and p["stage"] == "train"]
+
+
+def test_a_check_imports_no_module_of_the_other_commands():
+    probe = ("import sys, contextlib, io\nfrom grader.cli import main\n"
+             "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+             f"    status = main(['check', {str(REFERENCE_DIR)!r}, '--format', 'json'])\n"
+             "print(status, '\"score\": 100' in out.getvalue(), sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('nbformat', 'matplotlib', 'dask') or m.startswith(('grader.batch', 'grader.authoring', "
+             "'grader.gradescope', 'grader.commands.grade'))))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "0 True []", done.stdout + done.stderr[-2000:]
 
 
 def test_unknown_part_is_one_line(capsys):

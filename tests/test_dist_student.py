@@ -164,7 +164,7 @@ def test_wheel_leaves_out_the_instructors_tools_and_ships_the_answers(wheel, whe
     metadata = next(text for name, text in wheel_files.items() if name.endswith(".dist-info/METADATA"))
     assert "Name: micrograde-student\n" in metadata and "Requires-Dist: pytest==" in metadata
     entry_points = next(text for name, text in wheel_files.items() if name.endswith(".dist-info/entry_points.txt"))
-    assert "micrograde = grader.cli:main" in entry_points
+    assert "micrograde = grader.cli:entry" in entry_points
 
 
 # --- installed as a student installs it: `make check` in the template, dependencies from the package index ----

@@ -37,6 +37,47 @@ def test_a_check_that_raises_a_bug_of_ours_is_that_checks_error_in_a_complete_re
     assert {p.id for p in result.parts} == {p.id for p in load_assignment().parts}
 
 
+def test_checks_with_marks_or_fixtures_of_pytests_run_as_pytest_runs_them_in_collection_order(tmp_path):
+    checks = tmp_path / "extra_checks"  # a package name of its own: another test imports a copy named checks
+    shutil.copytree(grader.assignment.CHECKS_DIR, checks, ignore=shutil.ignore_patterns("__pycache__"))
+    (checks / "test_extra.py").write_text(textwrap.dedent('''
+        import pytest
+
+        PART = "add"
+        CALLED = []
+
+        @pytest.mark.skip(reason="not this term")
+        def test_skipped(evidence):
+            """A check skipped by its mark."""
+            CALLED.append("skipped")
+
+        def test_with_a_fixture(evidence, request):
+            """A check using one of pytest's fixtures."""
+            assert request.node.name.startswith("test_with_a_fixture")
+
+        def test_with_a_failing_fixture_check(evidence, request):
+            """A check using a fixture, with a bug of its own."""
+            raise KeyError("a bug")
+
+        def test_after(evidence):
+            """A check called directly, collected after the others."""
+            if CALLED:
+                raise AssertionError("the skipped check ran")
+    '''))
+    probed = probe_submission(corpus_tools.REPO_DIR / "reference", name="ref")
+    raw = run_checks({"ref": probed.evidence}, checks)
+    extra = {entry["metadata"]["check"]: entry["outcome"] for entry in raw if "test_extra" in entry["nodeid"]}
+    assert extra == {"test_skipped": "skipped", "test_with_a_fixture": "passed",
+                     "test_with_a_failing_fixture_check": "failed", "test_after": "passed"}
+    ids = [entry["nodeid"] for entry in raw if "test_extra" in entry["nodeid"]]
+    assert [i.split("::")[1].split("[")[0] for i in ids] == ["test_skipped", "test_with_a_fixture",
+                                                            "test_with_a_failing_fixture_check", "test_after"]
+    result = score("ref", raw, load_assignment())
+    failing = [t for t in result.tests if t.check == "test_with_a_failing_fixture_check"]
+    assert failing[0].status == "error" and "could not run this check" in failing[0].message
+    assert not [t for t in result.tests if t.check == "test_skipped"]  # a skipped check does not count
+
+
 def test_an_assignment_with_a_part_no_check_grades_is_refused(tmp_path, monkeypatch):
     checks = tmp_path / "checks"
     shutil.copytree(grader.assignment.CHECKS_DIR, checks, ignore=shutil.ignore_patterns("__pycache__"))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from grader.assignment import Assignment, AssignmentError, load_assignment
 from grader.cli import UsageError
-from grader.commands.limits import add_limit_options, limits_from
+from grader.commands.limits import accept_unsafe_sandbox, add_limit_options, limits_from
 from grader.report import available, points, render, status_text
-from grader.sandbox.process import SandboxError
+from grader.sandbox.process import SandboxError, start_early
 from grader.score import GradeResult
 
 HELP = "Grade one submission (folder, .zip, .py or .ipynb) and print its report."
@@ -37,7 +37,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.explain_sandbox:
-        from grader.commands.limits import accept_unsafe_sandbox
         from grader.commands.sandbox import explain
 
         accept_unsafe_sandbox(args)
@@ -68,10 +67,13 @@ def selected_parts(names: list[str] | None, assignment: Assignment) -> list[str]
 
 
 def grade(args: argparse.Namespace, assignment: Assignment, parts: list[str] | None) -> GradeResult:
-    from grader.pipeline import grade_one
-
     try:
-        return grade_one(args.path, assignment, limits_from(args), parts=parts)
+        accept_unsafe_sandbox(args)
+        start_early()
+        limits = limits_from(args)
+        from grader.pipeline import grade_one
+
+        return grade_one(args.path, assignment, limits, parts=parts)
     except SandboxError as exc:
         raise UsageError(str(exc)) from None
 

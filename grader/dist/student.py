@@ -136,7 +136,7 @@ def build(out_dir: Path, assignment: str | Path = "micrograd") -> Path:
     files = edition_files(assignment_path(assignment))
     files[f"{info}/METADATA"] = meta.encode("utf-8")
     files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: grader.dist.student\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    files[f"{info}/entry_points.txt"] = b"[console_scripts]\nmicrograde = grader.cli:main\n"
+    files[f"{info}/entry_points.txt"] = b"[console_scripts]\nmicrograde = grader.cli:entry\n"
     files[f"{info}/top_level.txt"] = b"grader\nmicrograde\n"
     record = [f"{name},sha256={_digest(content)},{len(content)}" for name, content in sorted(files.items())]
     files[f"{info}/RECORD"] = ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode("utf-8")

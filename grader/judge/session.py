@@ -1,14 +1,17 @@
 """Run the checks (pytest tests in grader/checks/) over collected evidence, in the grader's own process.
 
-pytest-json-report produces the raw results; a metadata hook adds each test's submission, part and
-finding to them. Many submissions can be judged in one session (the `evidence` fixture is parametrized
-over them), which is what makes batch grading fast.
+pytest collects and parametrizes the checks. A check that takes only its parameters (`evidence`, `part`)
+is called directly and its entry written here; any other (one using a fixture of pytest's) runs through
+pytest's own protocol, and pytest-json-report writes its entry. Both entries have one shape: outcome and
+metadata (submission, part, check, finding). Many submissions can be judged in one session (the
+`evidence` fixture is parametrized over them), which is what makes batch grading fast.
 """
 from __future__ import annotations
 
 import contextlib
 import io
 import os
+from collections.abc import Collection
 from functools import partial
 from pathlib import Path
 
@@ -26,11 +29,19 @@ UNUSED_PLUGINS = [arg for name in ("cacheprovider", "logging", "warnings", "faul
                   for arg in ("-p", f"no:{name}")]
 
 
+# Marks that change nothing of how a check runs; one with any other (skip, xfail, usefixtures...) runs
+# through pytest's own protocol, which honours them.
+PLAIN_MARKS = {"op_cases", "parametrize"}
+
+
 class EvidencePlugin:
     """Hands each check the evidence of every submission, and records what each check found."""
 
-    def __init__(self, evidences: dict[str, Evidence]):
+    def __init__(self, evidences: dict[str, Evidence], parts: Collection[str] | None = None):
         self.evidences = evidences
+        self.parts = parts
+        self.order: list[str] = []
+        self.direct: dict[str, dict] = {}
 
     def pytest_generate_tests(self, metafunc):
         """Each check runs once per submission; an op check (marked `op_cases`) once per submission and
@@ -45,20 +56,57 @@ class EvidencePlugin:
         metafunc.parametrize(["evidence", "part"], [(ev, part) for _, ev, part in pairs],
                              ids=[f"{name}-{part}" for name, _, part in pairs])
 
-    def pytest_collection_modifyitems(self, items):
+    def pytest_collection_modifyitems(self, config, items):
+        """Only the checks of the parts asked for (all by default), in collection order."""
+        if self.parts is not None:
+            kept = [item for item in items if part_of(item) in self.parts]
+            config.hook.pytest_deselected(items=[item for item in items if part_of(item) not in self.parts])
+            items[:] = kept
+        self.order = [item.nodeid for item in items]
         for item in items:
             item.repr_failure = partial(finding_repr, item.repr_failure)
 
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        """A check taking only its parameters is a plain call: pytest's setup, teardown, three reports and
+        their hooks cost several times the check itself, thousands of times in a batch."""
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if not set(item.fixturenames) <= set(params) or {m.name for m in item.iter_markers()} - PLAIN_MARKS:
+            return None
+        outcome, raised = "passed", None
+        try:
+            item.obj(**{name: params[name] for name in item.fixturenames})
+        # A Finding, or a bug of the check's own (its entry says which, as pytest's would).
+        except (Exception, pytest.skip.Exception, pytest.fail.Exception) as exc:  # noqa: BLE001
+            outcome, raised = "skipped" if isinstance(exc, pytest.skip.Exception) else "failed", exc
+        self.direct[item.nodeid] = {"nodeid": item.nodeid, "outcome": outcome, "metadata": self.metadata(item, raised)}
+        return True
+
     def pytest_json_runtest_metadata(self, item, call):
-        if call.when != "call":
+        """Each entry's metadata: from the call, or from the setup where a check never got to its call
+        (skipped by its mark, or its fixture failed)."""
+        if call.when == "teardown":
             return {}
+        return self.metadata(item, call.excinfo.value if call.excinfo else None)
+
+    def metadata(self, item, raised: BaseException | None) -> dict:
         params = item.callspec.params
         submission = next(key for key, ev in self.evidences.items() if ev is params["evidence"])
-        part = params.get("part") or getattr(item.module, "PART", None)
-        finding = call.excinfo.value if call.excinfo and isinstance(call.excinfo.value, Finding) else None
-        return {"submission": submission, "part": part, "check": item.originalname,
+        finding = raised if isinstance(raised, Finding) else None
+        return {"submission": submission, "part": part_of(item), "check": item.originalname,
                 "doc": (item.function.__doc__ or "").strip().split("\n")[0],
                 "finding": {"message": finding.text, **finding.as_dict()} if finding else None}
+
+    def entries(self, reported: list[dict]) -> list[dict]:
+        """Every check's entry, the direct ones and pytest-json-report's, in collection order."""
+        by_id = {entry["nodeid"]: entry for entry in reported} | self.direct
+        return [by_id[nodeid] for nodeid in self.order if nodeid in by_id]
+
+
+def part_of(item) -> str | None:
+    """The part a check grades: its `part` parameter (op checks), else its module's PART."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return params.get("part") or getattr(item.module, "PART", None)
 
 
 def finding_repr(default, excinfo, style=None):
@@ -69,10 +117,15 @@ def finding_repr(default, excinfo, style=None):
     return default(excinfo) if style is None else default(excinfo, style)
 
 
-def run_checks(evidences: dict[str, Evidence], checks_dir: Path = CHECKS_DIR) -> list[dict]:
-    """Every check's raw result for every submission, as pytest-json-report's test entries."""
+def run_checks(evidences: dict[str, Evidence], checks_dir: Path = CHECKS_DIR,
+               parts: Collection[str] | None = None) -> list[dict]:
+    """Every check's raw result for every submission (of `parts` only, when given), as pytest-json-report's
+    test entries."""
     report = JSONReport()
-    args = [str(checks_dir), "-q", "-s", *UNUSED_PLUGINS, "-p", "pytest_jsonreport.plugin",
+    plugin = EvidencePlugin(evidences, parts)
+    # --assert=plain: the checks raise their findings themselves, so rewriting their asserts (redone on every
+    # start where bytecode is not written) would buy nothing.
+    args = [str(checks_dir), "-q", "-s", "--assert=plain", *UNUSED_PLUGINS, "-p", "pytest_jsonreport.plugin",
             "--rootdir", str(checks_dir), "-c", str(checks_dir / "pytest.ini"), "--json-report-file=none",
             "--json-report-omit", "log", "traceback", "streams", "keywords", "collectors", "warnings",
             "--tb=no", "--no-header", "-o", "console_output_style=classic"]
@@ -80,7 +133,7 @@ def run_checks(evidences: dict[str, Evidence], checks_dir: Path = CHECKS_DIR) ->
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         with contextlib.redirect_stdout(io.StringIO()) as out, contextlib.redirect_stderr(io.StringIO()):
-            code = pytest.main(args, plugins=[EvidencePlugin(evidences), report])
+            code = pytest.main(args, plugins=[plugin, report])
     finally:
         if previous is None:
             os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
@@ -88,4 +141,4 @@ def run_checks(evidences: dict[str, Evidence], checks_dir: Path = CHECKS_DIR) ->
             os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = previous
     if report.report is None or code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the checks could not run (pytest exit {int(code)}):\n{out.getvalue()[-2000:]}")
-    return report.report["tests"]
+    return plugin.entries(report.report["tests"])

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -44,7 +44,8 @@ def N(i: int) -> dict:
 
 @dataclass
 class Plan:
-    """The probes of one grading, in a fixed order, with a digest that names them."""
+    """The probes of one grading, in a fixed order, with a digest that names them (a chain by its
+    description, which its nodes follow from)."""
     probes: tuple[dict, ...]
     ops: tuple[str, ...]
     public: bool
@@ -52,7 +53,7 @@ class Plan:
     _stages: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        text = json.dumps(self.probes, sort_keys=True, separators=(",", ":"))
+        text = json.dumps([wire(probe) for probe in self.probes], sort_keys=True, separators=(",", ":"))
         self.digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def stage(self, stage: str, parts: tuple[str, ...] | None = None) -> tuple[dict, ...]:
@@ -62,10 +63,17 @@ class Plan:
         key = (stage, parts)
         if key not in self._stages:
             chosen = set(parts or ())
-            ops = set(self.ops) if chosen & set(self.ops) else set()
+            ops = asked_parts(self.ops, chosen) & set(self.ops)
             self._stages[key] = tuple(wire(p) for p in self.probes if p["stage"] == stage and (
                 parts is None or probe_parts(p) & chosen or (p["kind"] == "op" and p["part"] in ops)))
         return self._stages[key]
+
+
+def asked_parts(ops: Iterable[str], parts: Iterable[str]) -> set[str]:
+    """The parts whose own cases a selection of `parts` asks: those, and every op when one is an op (an op
+    is blamed on another only when that one fails its own cases)."""
+    chosen, ops = set(parts), set(ops)
+    return chosen | ops if chosen & ops else chosen
 
 
 def wire(probe: dict) -> dict:

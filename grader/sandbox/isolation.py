@@ -22,6 +22,8 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -196,8 +198,10 @@ def candidates() -> list[Isolation]:
     if os.name != "posix" or os.geteuid() != 0:
         return [Isolation("none", "not root: jobs run as this user, with limits and a subreaper", job_user=False)]
     found, missing = [], []
-    for mode, state in (("bwrap", bwrap_state), ("unshare", unshare_state), ("chroot", chroot_state)):
-        reason = state()
+    trials = (("bwrap", bwrap_state), ("unshare", unshare_state), ("chroot", chroot_state))
+    with ThreadPoolExecutor(len(trials)) as pool:  # each trial waits on a process of its own
+        reasons = list(pool.map(lambda trial: trial[1](), trials))
+    for (mode, _), reason in zip(trials, reasons):
         if reason is None:
             why = "; ".join(["root", *missing]) if missing else "root, and bubblewrap works here"
             found.append(Isolation(mode, why, job_user=True))
@@ -208,9 +212,21 @@ def candidates() -> list[Isolation]:
     return found
 
 
+_trying = threading.Lock()
+
+
 @lru_cache(maxsize=1)
-def available() -> tuple[Isolation, ...]:
+def _available() -> tuple[Isolation, ...]:
     return tuple(candidates())
+
+
+def available() -> tuple[Isolation, ...]:
+    """The isolations that work here, tried once per process (a server may be starting in another thread)."""
+    with _trying:
+        return _available()
+
+
+available.cache_clear = _available.cache_clear
 
 
 def closed_folder() -> str | None:

@@ -20,7 +20,7 @@ import sysconfig
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +53,7 @@ class ChildRun:
     """What came back: per-probe results by index, the load report, and a bounded output excerpt."""
     results: dict[int, dict] = field(default_factory=dict)
     load: dict | None = None
+    loaded: bool = False  # the child reported the code loaded (imported, or failed to import)
     output: str = ""
     timed_out: list[int] = field(default_factory=list)
     refused: dict[int | None, str] = field(default_factory=dict)  # probe (None: between probes) -> why
@@ -232,8 +233,38 @@ _local = threading.local()  # one server per thread: a server runs one job at a 
 _servers: list[Sandbox] = []
 
 
+def start_early() -> None:
+    """Start this thread's server in the background, so that it gets ready while this process imports the
+    rest of the grader (a student waits for both on every `check`); `sandbox()` then waits for it and
+    raises what its start raised. The starting thread lives as long as the process: bubblewrap's
+    --die-with-parent is bound to the thread that started it."""
+    if getattr(_local, "server", None) is None and getattr(_local, "starting", None) is None:
+        number = len(_servers)
+        _local.starting = starting = {"ready": threading.Event()}
+
+        def start() -> None:
+            try:
+                starting["server"] = Sandbox(number)
+            except BaseException as exc:  # noqa: BLE001 - raised again by sandbox(), in the caller's thread
+                starting["raised"] = exc
+            starting["ready"].set()
+            threading.Event().wait()
+        threading.Thread(target=start, daemon=True).start()
+
+
+def _started() -> Sandbox:
+    starting, _local.starting = _local.starting, None
+    starting["ready"].wait()
+    if "raised" in starting:
+        raise starting["raised"]
+    _servers.append(starting["server"])
+    return starting["server"]
+
+
 def sandbox() -> Sandbox:
     """The running server of this thread, (re)started when needed."""
+    if getattr(_local, "starting", None) is not None:
+        _local.server = _started()
     server = getattr(_local, "server", None)
     if server is None or not server.alive():
         if server is not None and server.owner == os.getpid():
@@ -259,8 +290,10 @@ def kill_group(process: subprocess.Popen) -> None:
 
 
 def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: str | None = None,
-              limits: Limits = Limits(), strict: bool = False) -> ChildRun:
-    """Run `probes` on the staged submission in as many children as it takes; see the module docstring."""
+              limits: Limits = Limits(), strict: bool = False, meanwhile: Callable[[], object] | None = None) -> ChildRun:
+    """Run `probes` on the staged submission in as many children as it takes; see the module docstring.
+    `meanwhile` is called once the first child has its work, before its answers are read: this process's
+    own work done while the child runs (its answers wait in the pipe)."""
     server = sandbox()
     staged = staged.resolve()
     if server.base not in staged.parents:
@@ -274,7 +307,9 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
     for _ in range(limits.restarts + 1):
         if start >= len(probes) or time.monotonic() >= deadline:
             break
-        start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict)
+        start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict,
+                                   meanwhile)
+        meanwhile = None
         outputs.append(output)
     charge_refused(run)
     note = server.isolation.note()
@@ -283,11 +318,16 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
         run.load = {**load, "problems": [*load["problems"], {"module": "the sandbox", "note": note}]}
     for index in range(len(probes)):
         if index not in run.results:
-            run.results[index] = {"error": {"kind": "timeout" if index in run.timed_out else "no_answer",
-                                            "type": "Timeout", "message": "", "where": None}}
+            run.results[index] = unanswered(index in run.timed_out)
     run.output = "".join(outputs)[:OUTPUT_EXCERPT]
     prune(staged)  # folders the job nested deeper than any the loader makes
     return run
+
+
+def unanswered(timed_out: bool = False) -> dict:
+    """The result of a probe no child answered: it ran out of time, or no child got to it."""
+    return {"error": {"kind": "timeout" if timed_out else "no_answer", "type": "Timeout", "message": "",
+                      "where": None}}
 
 
 def charge_refused(run: ChildRun) -> None:
@@ -304,7 +344,7 @@ def charge_refused(run: ChildRun) -> None:
         run.load = {**load, "problems": [*load["problems"][:19], problem]}
 
 
-def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict):
+def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict, meanwhile):
     """One forked child from probe `start` on; returns where the next child should resume, and the output."""
     config_read, config_write = os.pipe()
     results_read, results_write = os.pipe()
@@ -323,6 +363,8 @@ def _one_child(server, staged, kind, probes, key, start, kit_source, limits, dea
         try:
             with os.fdopen(config_write, "wb") as pipe:
                 pipe.write(json.dumps(config).encode())
+            if meanwhile is not None:
+                meanwhile()
             seen_as = ("/" + staged.name, str(staged)) if jail else None
             next_start = _collect(results_read, probes, start, limits, deadline, run, seen_as)
         except BrokenPipeError:
@@ -370,7 +412,7 @@ def _collect(read_fd, probes, start, limits, deadline, run, seen_as=None) -> int
             if seen_as is not None:
                 record = relocated(record, *seen_as)
             if record.kind == "load":
-                run.load = run.load or record.value
+                run.load, run.loaded = run.load or record.value, True
             elif record.kind == "start":
                 current = record.index
                 probe_deadline = time.monotonic() + limits.probe_seconds
