@@ -8,9 +8,8 @@ from __future__ import annotations
 import math
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
@@ -40,11 +39,12 @@ class Probed:
 
 def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None,
                      assignment: Assignment | None = None, parts: Sequence[str] | None = None,
-                     public_inputs: bool = False) -> Probed:
+                     public_inputs: bool = False, meanwhile: Callable[[], object] | None = None) -> Probed:
     """Load and probe one submission in a private temporary folder, removed afterwards, with the inputs of
     `plan_for` (or, with `public_inputs`, the public plan students check with). With `parts`, only
     the probes those parts' checks read are asked (every op's own cases, for the blame of ops built on
-    others, and the graphs and other probes of those parts)."""
+    others, and the graphs and other probes of those parts). The reference answers them while the first
+    child works, and so does `meanwhile`, the caller's own work."""
     name = name or Path(path).name or Path(path).resolve().name
     limits = limits or Limits()
     assignment = assignment or load_assignment()
@@ -60,9 +60,13 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
         # parts left out read.
         plan = grading_plan(assignment, None) if public_inputs else plan_for(assignment, name, submission)
         stages = [(stage, kit, plan.stage(stage, selection)) for stage, kit in (("engine", None), ("train", kit_source()))]
-        # The reference answers what the child is asked while the child works.
-        answering = partial(complete, reference_answers(plan), [probe["id"] for *_, probes in stages for probe in probes])
-        results, output, load = probe_stages(submission, stages, limits, assignment, answering)
+        asked = [probe["id"] for *_, probes in stages for probe in probes]
+
+        def while_the_child_works() -> None:
+            complete(reference_answers(plan), asked)
+            if meanwhile is not None:
+                meanwhile()
+        results, output, load = probe_stages(submission, stages, limits, assignment, while_the_child_works)
         if (broken := syntax_error(load, submission)) is not None:
             return Probed(name, None, [], output=output, error=broken)
         problems = load_problems(load, submission)
@@ -248,9 +252,11 @@ def _finite(value: float) -> float | None:
 
 
 def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None,
-              parts: Sequence[str] | None = None, name: str | None = None) -> GradeResult:
-    """Grade one submission; with `parts`, only those parts are probed and reported."""
+              parts: Sequence[str] | None = None, name: str | None = None,
+              meanwhile: Callable[[], object] | None = None) -> GradeResult:
+    """Grade one submission; with `parts`, only those parts are probed and reported. `meanwhile` is the
+    caller's work to do while the submission's code runs (see `probe_submission`)."""
     assignment = assignment or load_assignment()
-    result = judge([probe_submission(path, name=name, limits=limits, assignment=assignment, parts=parts)],
-                   assignment, parts)[0]
+    probed = probe_submission(path, name=name, limits=limits, assignment=assignment, parts=parts, meanwhile=meanwhile)
+    result = judge([probed], assignment, parts)[0]
     return only_parts(result, parts) if parts else result

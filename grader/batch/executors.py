@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any
 
 # A worker is replaced after this many chunks, so memory stays flat however many submissions there are.
-TASKS_PER_WORKER = 4
+TASKS_PER_WORKER = 10
 # How long a worker asked to stop (SIGTERM: it stops its sandbox server) gets before it is killed.
 STOP_GRACE_SECONDS = 5.0
 # How long a given Dask scheduler may take to have a first worker (a batch system may queue them).

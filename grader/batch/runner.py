@@ -128,14 +128,33 @@ def _run(queue: deque[list[Entry]], task: Callable, executor, budget: Callable[[
     """Keep the executor full until every chunk has its results. A chunk lost to its worker (dead, or
     stopped at its deadline) is split into one task per submission; a lost single submission is graded
     as an error with the reason."""
+    known: list[tuple[Entry, GradeResult, float]] = []  # results not yet handed to on_result
+    try:
+        _keep_full(queue, task, executor, budget, assignment, on_result, known)
+    finally:
+        _hand_on(known, on_result)  # an interrupted run keeps every result it had
+
+
+def _hand_on(known: list[tuple[Entry, GradeResult, float]], on_result: OnResult) -> None:
+    while known:
+        on_result(*known.pop(0))
+
+
+def _keep_full(queue: deque[list[Entry]], task: Callable, executor, budget: Callable[[int], float],
+               assignment: Assignment, on_result: OnResult, known: list) -> None:
+    """`_run`'s loop: every worker is handed its next chunk before the results just received are saved."""
     running: dict = {}  # handle -> (entries, deadline, bound)
     restarts: dict[tuple[str, ...], int] = {}
-    while queue or running:
+    while queue or running or known:
         while queue and len(running) < executor.capacity:
             chunk = queue.popleft()
             bound = budget(len(chunk))
             handle = executor.submit(task, [(e.id, str(e.path)) for e in chunk])
             running[handle] = (chunk, time.monotonic() + bound, bound)
+        # Handed on once the workers have their next chunks: saving them is this process's work meanwhile.
+        _hand_on(known, on_result)
+        if not running:
+            continue
         soonest = min(deadline for _, deadline, _ in running.values())
         done = executor.wait(list(running), timeout=max(0.0, soonest - time.monotonic()))
         for handle in sorted(done, key=lambda h: running[h][0][0].id):
@@ -156,8 +175,7 @@ def _run(queue: deque[list[Entry]], task: Callable, executor, budget: Callable[[
                                f"the grader's worker process died while grading this submission ({lost})")
                 continue
             by_id = {e.id: e for e in chunk}
-            for student, result, seconds in results:
-                on_result(by_id[student], result, seconds)
+            known.extend((by_id[student], result, seconds) for student, result, seconds in results)
         now = time.monotonic()
         for handle in [h for h, (_, deadline, _) in running.items() if deadline <= now and h not in done]:
             chunk, _, bound = running.pop(handle)

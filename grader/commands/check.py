@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 
 from grader.assignment import Assignment, AssignmentError, load_assignment
 from grader.cli import UsageError
 from grader.commands.limits import accept_unsafe_sandbox, add_limit_options, limits_from
-from grader.report import available, points, render, status_text
+from grader.report import available, points, render, renderer, status_text
 from grader.sandbox.process import SandboxError, start_early
 from grader.score import GradeResult
 
@@ -73,7 +74,8 @@ def grade(args: argparse.Namespace, assignment: Assignment, parts: list[str] | N
         limits = limits_from(args)
         from grader.pipeline import grade_one
 
-        return grade_one(args.path, assignment, limits, parts=parts)
+        # The report's writer is imported while the submission's code runs.
+        return grade_one(args.path, assignment, limits, parts=parts, meanwhile=partial(renderer, args.format))
     except SandboxError as exc:
         raise UsageError(str(exc)) from None
 

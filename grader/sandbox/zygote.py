@@ -16,6 +16,7 @@ process that double-forks or calls `setsid()` is still reparented to it and kill
 """
 import ctypes
 import ctypes.util
+import gc
 import json
 import os
 import resource
@@ -281,6 +282,8 @@ def main():
         refuse(f"the Python installation lies under {closed[0]}, which the job user may not enter; "
                "install Python where other users can read it, or install bubblewrap")
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # What the server holds lives as long as it: a job's garbage collections need not walk it again.
+    gc.freeze()
     sys.stdout.write(f"ready {json.dumps(uid)}\n")  # the user id jobs run as
     sys.stdout.flush()
     control = socket.socket(fileno=setup["control"])
