@@ -78,6 +78,12 @@ def test_checks_with_marks_or_fixtures_of_pytests_run_as_pytest_runs_them_in_col
     assert not [t for t in result.tests if t.check == "test_skipped"]  # a skipped check does not count
 
 
+def test_a_session_with_no_submission_runs_and_grades_nothing():
+    entries = run_checks({})
+    assert entries and all(e["outcome"] == "skipped" and e["metadata"]["submission"] is None for e in entries)
+    assert score("nobody", entries, load_assignment()).tests == []
+
+
 def test_an_assignment_with_a_part_no_check_grades_is_refused(tmp_path, monkeypatch):
     checks = tmp_path / "checks"
     shutil.copytree(grader.assignment.CHECKS_DIR, checks, ignore=shutil.ignore_patterns("__pycache__"))
@@ -161,3 +167,4 @@ def test_an_own_subtraction_is_judged_on_its_own(tmp_path):
     parts = {p.id: p for p in result.parts}
     assert parts["neg"].status == "failed" and parts["neg"].diagnosis != "built_on_broken"
     assert parts["sub"].status == "passed", parts["sub"].message
+

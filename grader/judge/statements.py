@@ -77,15 +77,35 @@ def first_line_of(node: ast.AST) -> int:
 
 def function_at(tree: ast.AST, line: int) -> tuple[FunctionNode, list[ast.AST]] | None:
     """The function or lambda whose code starts at `line`, with its enclosing nodes (outermost first)."""
-    stack = [(tree, [])]  # iterative: a long expression nests as deep as it is long
+    index = getattr(tree, "_functions_by_line", None)
+    if index is None:  # one walk per tree, however many findings point into it
+        index = tree._functions_by_line = _functions_by_line(tree)
+    return index.get(line)
+
+
+def _functions_by_line(tree: ast.AST) -> dict[int, tuple[FunctionNode, list[ast.AST]]]:
+    """For each first line, the function or lambda starting there met first: a node's children are looked
+    at before what they hold."""
+    first: dict[int, tuple[FunctionNode, ast.AST]] = {}
+    parent_of: dict[int, ast.AST] = {}
+    stack = [tree]  # iterative: a long expression nests as deep as it is long
     while stack:
-        node, parents = stack.pop()
+        node = stack.pop()
         children = list(ast.iter_child_nodes(node))
         for child in children:
-            if isinstance(child, FunctionNode) and first_line_of(child) == line:
-                return child, [*parents, node]
-        stack.extend((c, [*parents, node]) for c in reversed(children))
-    return None
+            parent_of[id(child)] = node
+            if isinstance(child, FunctionNode):
+                first.setdefault(first_line_of(child), (child, node))
+        stack.extend(reversed(children))
+    return {line: (fn, _ancestors(parent, parent_of)) for line, (fn, parent) in first.items()}
+
+
+def _ancestors(node: ast.AST, parent_of: dict[int, ast.AST]) -> list[ast.AST]:
+    """`node` and the nodes enclosing it, outermost first."""
+    chain = [node]
+    while id(chain[-1]) in parent_of:
+        chain.append(parent_of[id(chain[-1])])
+    return chain[::-1]
 
 
 def enclosing_function(parents: list[ast.AST]) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
