@@ -61,6 +61,9 @@ class Evidence:
 
     def __post_init__(self) -> None:
         self.student = {p["id"]: well_formed(p, self.student.get(p["id"])) for p in self.probes}
+        self._by_part: dict[str | None, list[dict]] = {}  # the plan's probes by part, in plan order
+        for p in self.probes:
+            self._by_part.setdefault(p.get("part"), []).append(p)
 
     def op_parts(self, kind: str = "op", check: str | None = None) -> list[str]:
         """The op parts this evidence has cases of (of `kind`, and `check` for op cases), in plan order."""
@@ -72,10 +75,9 @@ class Evidence:
         return list(found)
 
     def cases(self, part: str | None = None, kind: str | None = None, check: str | None = None) -> list[Case]:
-        return [Case(p, self.student[p["id"]], self.reference[p["id"]])
-                for p in self.probes
-                if (part is None or p.get("part") == part) and (kind is None or p["kind"] == kind)
-                and (check is None or p.get("check") == check)]
+        probes = self.probes if part is None else self._by_part.get(part, ())
+        return [Case(p, self.student[p["id"]], self.reference[p["id"]]) for p in probes
+                if (kind is None or p["kind"] == kind) and (check is None or p.get("check") == check)]
 
     def where(self, raw) -> tuple[str, int] | None:
         """A `[file, line]` reported by the child, as the student's own file and line."""

@@ -43,6 +43,7 @@ class EvidencePlugin:
         self.parts = parts
         self.order: list[str] = []
         self.direct: dict[str, dict] = {}
+        self.marks_above: dict = {}  # collector node -> names of the marks on it and above it
 
     def pytest_generate_tests(self, metafunc):
         """Each check runs once per submission; an op check (marked `op_cases`) once per submission and
@@ -72,7 +73,7 @@ class EvidencePlugin:
         """A check taking only its parameters is a plain call: pytest's setup, teardown, three reports and
         their hooks cost several times the check itself, thousands of times in a batch."""
         params = parameters(item)
-        if not set(item.fixturenames) <= set(params) or {m.name for m in item.iter_markers()} - PLAIN_MARKS:
+        if not set(item.fixturenames) <= set(params) or self.marks(item) - PLAIN_MARKS:
             return None
         outcome, raised = "passed", None
         try:
@@ -82,6 +83,14 @@ class EvidencePlugin:
             outcome, raised = "skipped" if isinstance(exc, pytest.skip.Exception) else "failed", exc
         self.direct[item.nodeid] = {"nodeid": item.nodeid, "outcome": outcome, "metadata": self.metadata(item, raised)}
         return True
+
+    def marks(self, item) -> set[str]:
+        """The names of every mark on `item`: its own, and (once per module or class) those above it."""
+        above = self.marks_above.get(item.parent)
+        if above is None:
+            above = self.marks_above[item.parent] = {m.name for node in item.parent.listchain()
+                                                     for m in node.own_markers}
+        return above | {m.name for m in item.own_markers}
 
     def pytest_json_runtest_metadata(self, item, call):
         """Each entry's metadata: from the call, or from the setup where a check never got to its call
