@@ -231,6 +231,7 @@ class Sandbox:
 
 _local = threading.local()  # one server per thread: a server runs one job at a time
 _servers: list[Sandbox] = []
+_starting: list[dict] = []  # servers started early, adopted by sandbox() or not (yet)
 
 
 def start_early() -> None:
@@ -241,6 +242,7 @@ def start_early() -> None:
     if getattr(_local, "server", None) is None and getattr(_local, "starting", None) is None:
         number = len(_servers)
         _local.starting = starting = {"ready": threading.Event()}
+        _starting.append(starting)
 
         def start() -> None:
             try:
@@ -254,6 +256,7 @@ def start_early() -> None:
 
 def _started() -> Sandbox:
     starting, _local.starting = _local.starting, None
+    _starting.remove(starting)
     starting["ready"].wait()
     if "raised" in starting:
         raise starting["raised"]
@@ -276,6 +279,9 @@ def sandbox() -> Sandbox:
 
 @atexit.register
 def _stop() -> None:
+    for starting in _starting:  # a process that ends before it used the server it started early
+        if starting["ready"].wait(START_SECONDS) and "server" in starting:
+            _servers.append(starting["server"])
     for server in _servers:
         if server.owner == os.getpid():
             server.close()
