@@ -4,7 +4,8 @@ time goes per submission.
     .venv/bin/python benchmarks/run.py [--quick | --count N] [--jobs J] [--naive-sample S] [--against REV]
 
 Figures: one `micrograde check` of a correct submission and of one `--part` (skipped where the option does
-not exist); N generated submissions graded by the batch path beside the naive loop (one `micrograde
+not exist), and both again in a process that graded before (what `--watch` and the notebook's `check()`
+cost on every save); N generated submissions graded by the batch path beside the naive loop (one `micrograde
 check` process per submission, one after another, on a sample, extrapolated), with the largest process's
 peak memory at N/4 and N; and per submission, the time spent loading, probing (each stage), computing the
 reference's answers, judging (pytest's own start-up apart) and reporting.
@@ -326,9 +327,27 @@ def pytest_overhead() -> float | None:
         return None
 
 
+def warm_regrade(tree: Path, parts: list[str] | None, runs: int = 5) -> float | None:
+    """Seconds of the fastest re-grade of the reference in a process that graded it before, as `--watch`
+    and the notebook's `check()` re-grade on every save; None where a commit cannot grade one part."""
+    from grader.pipeline import grade_one
+    from grader.report import render
+
+    try:
+        grade_one(tree / "reference", parts=parts)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            render(grade_one(tree / "reference", parts=parts), "text")
+            times.append(time.perf_counter() - start)
+    except TypeError:
+        return None
+    return min(times)
+
+
 def measure(tree: Path, folder: Path, small: Path, jobs: int, naive_sample: int, phase_sample: int) -> dict:
     """Every figure for the grader importable from `tree` (this process's import path starts there)."""
-    figures: dict = {}
+    figures: dict = {"warm": warm_regrade(tree, None), "warm_part": warm_regrade(tree, [PART])}
     with tempfile.TemporaryDirectory(prefix="micrograde-bench-out-") as tmp:
         figures["small"] = batch(small, Path(tmp) / "small", jobs)
         figures["full"] = batch(folder, Path(tmp) / "full", jobs)
@@ -439,6 +458,8 @@ def rows(figures: dict) -> list[tuple[str, float | None, str]]:
     out = [
         ("micrograde check reference, fastest run (target < 0.3 s)", figures.get("check"), "s"),
         (f"micrograde check reference --part {PART} (target < 0.2 s)", figures.get("check_part"), "s"),
+        ("re-grade in a warm process (--watch, notebook check())", figures.get("warm"), "s"),
+        (f"  the same, --part {PART}", figures.get("warm_part"), "s"),
         (f"batch, {n} submissions (target: 1,000 in < 30 s)", full["wall"], "s"),
         ("  submissions per second", n / full["wall"], "/s"),
         ("  median per submission in its worker", full["median"] * 1000, "ms"),
