@@ -432,27 +432,28 @@ def reset_line(tree: ast.AST, zero_grad_line: int) -> int | None:
     return body[0].lineno if body else None
 
 
+def first_write_line(tree: ast.AST, line: int, attribute: str) -> int | None:
+    """The first statement of the function at `line` that writes `.attribute`."""
+    fn = method_at(tree, line)
+    lines = [s.lineno for s in statements(fn) if writes_attribute(s, attribute)] if fn else []
+    return lines[0] if lines else None
+
+
 def data_write_line(tree: ast.AST, zero_grad_line: int) -> int | None:
     """The statement of zero_grad that writes `.data`."""
-    fn = method_at(tree, zero_grad_line)
-    lines = [s.lineno for s in statements(fn) if writes_attribute(s, "data")] if fn else []
-    return lines[0] if lines else None
+    return first_write_line(tree, zero_grad_line, "data")
 
 
 def grad_write_line(tree: ast.AST, zero_grad_line: int) -> int | None:
     """The statement of zero_grad that writes `.grad` (for a gradient that is not a number)."""
-    fn = method_at(tree, zero_grad_line)
-    lines = [s.lineno for s in statements(fn) if writes_attribute(s, "grad")] if fn else []
-    return lines[0] if lines else None
+    return first_write_line(tree, zero_grad_line, "grad")
 
 
 # ---------------------------------------------------------------------------------------------- train()
 
 def update_line(tree: ast.AST, train_line: int) -> int | None:
     """The statement that moves a parameter (any write to a `.data`, the update of gradient descent)."""
-    fn = method_at(tree, train_line)
-    lines = [s.lineno for s in statements(fn) if writes_attribute(s, "data")] if fn else []
-    return lines[0] if lines else None
+    return first_write_line(tree, train_line, "data")
 
 
 def zero_grad_line(tree: ast.AST, train_line: int) -> int | None:
