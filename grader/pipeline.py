@@ -59,8 +59,8 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
         # The judge always sees the whole plan: a probe not asked has no answer, which only the checks of
         # parts left out read.
         plan = grading_plan(assignment, None) if public_inputs else plan_for(assignment, name, submission)
-        stages = [(stage, kit, plan.stage(stage, selection)) for stage, kit in (("engine", None), ("train", kit_source()))]
-        asked = [probe["id"] for *_, probes in stages for probe in probes]
+        stages = [(kit, plan.stage(stage, selection)) for stage, kit in (("engine", None), ("train", kit_source()))]
+        asked = [probe["id"] for _, probes in stages for probe in probes]
 
         def while_the_child_works() -> None:
             complete(reference_answers(plan), asked)
@@ -84,12 +84,12 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
 
 def probe_stages(submission: Submission, stages: list, limits: Limits, assignment: Assignment,
                  meanwhile) -> tuple[dict[str, dict], str, dict]:
-    """Each stage's probes answered by a sandboxed child of its own: the answers by probe id, the printed
-    output, and what the first child found loading the code (a package that does not compile ends it).
-    `meanwhile` is this process's work while the first child runs."""
+    """Each stage's (kit, probes) answered by a sandboxed child of its own: the answers by probe id, the
+    printed output, and what the first child found loading the code (a package that does not compile ends
+    it). `meanwhile` is this process's work while the first child runs."""
     results: dict[str, dict] = {}
     output, load = "", {}
-    for _stage, kit, probes in stages:
+    for kit, probes in stages:
         if not probes:
             continue
         run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits,
@@ -103,7 +103,7 @@ def probe_stages(submission: Submission, stages: list, limits: Limits, assignmen
         if not run.loaded:
             # The code never finished loading (it spins or dies on import): another child would only do
             # the same, at the cost of another time limit.
-            results.update({probe["id"]: unanswered() for *_, later in stages for probe in later
+            results.update({probe["id"]: unanswered() for _, later in stages for probe in later
                             if probe["id"] not in results})
             break
     return results, output, load
