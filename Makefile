@@ -54,7 +54,7 @@ bench: $(SETUP)  ## Print speed and memory figures, and where the time goes per 
 	$(BIN)/python benchmarks/run.py $(ARGS)
 
 lint: $(SETUP)  ## ruff over the project.
-	$(BIN)/ruff check grader micrograde tests benchmarks reference
+	$(BIN)/ruff check grader micrograde tests benchmarks reference setup.py
 
 clean:  ## Remove the virtual environment and generated output.
 	rm -rf $(VENV) grades build dist *.egg-info

@@ -1,14 +1,15 @@
 """An assignment: its parts, the points of each, which solution regions are handed out as stubs, and
 which checks are hidden from students.
 
-Everything is read from `assignments/<id>/assignment.toml` (in the student edition, which has no
-assignments/, from the copy its build put in `grader/data/assignments/<id>/`); nothing about points, stubs
+Everything is read from `assignments/<id>/assignment.toml`: a course folder's (`--course DIR`), else the
+checkout's, else the copy an installed wheel ships in `grader/data/assignments/<id>/`; nothing about points, stubs
 or hidden checks is hard-coded elsewhere, so an instructor changes a weight or hands out the topological
 sort by editing that file.
 """
 from __future__ import annotations
 
 import ast
+import os
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,10 +17,11 @@ from pathlib import Path
 
 from grader.data import ASSIGNMENTS_DATA_DIR
 from grader.parts import PART_IDS, is_op
-from grader.paths import ASSIGNMENTS_DIR
+from grader.paths import ASSIGNMENTS_DIR, CHECKOUT_DIR
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 OP_CHECKS = "test_ops.py"  # the checks every op part is graded by
+COURSE_ENV = "MICROGRADE_COURSE"
 
 
 class AssignmentError(ValueError):
@@ -49,6 +51,18 @@ class Assignment:
     def max_score(self) -> float:
         return sum(part.points for part in self.parts)
 
+    @property
+    def secret_dir(self) -> Path:
+        """Where the instructor's secret for this assignment is kept: beside its TOML in a course folder or
+        the checkout; for an assignment shipped inside the installed package, in the user's configuration
+        folder, never in site-packages."""
+        if not self.directory.resolve().is_relative_to(ASSIGNMENTS_DATA_DIR):
+            return self.directory
+        config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+        folder = config / "micrograde" / self.id
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder
+
     def part(self, part_id: str) -> Part:
         for part in self.parts:
             if part.id == part_id:
@@ -56,15 +70,40 @@ class Assignment:
         raise KeyError(part_id)
 
 
+def course_dir() -> Path | None:
+    """The course folder named by MICROGRADE_COURSE (set by `--course DIR`), if any: a folder holding
+    `assignments/<id>/assignment.toml` of the course's own. Never the current folder: a student's own
+    folder must not choose the points it is graded by."""
+    named = os.environ.get(COURSE_ENV)
+    return Path(named).resolve() if named else None
+
+
+def assignment_folders() -> list[tuple[str, Path]]:
+    """Where assignments are looked up, first match wins: the course folder's, the checkout's (or, in an
+    installed wheel, the ones it ships)."""
+    course = course_dir()
+    found = [("course", course / "assignments")] if course else []
+    found.append(("checkout", ASSIGNMENTS_DIR) if CHECKOUT_DIR else ("shipped", ASSIGNMENTS_DATA_DIR))
+    return found
+
+
 def assignment_path(name_or_path: str | Path) -> Path:
-    """The TOML file of an assignment id (a folder under assignments/, else the student edition's copy), or
-    `name_or_path` itself when it names a .toml file."""
+    """The TOML file of an assignment id (the first of `assignment_folders()` that has it), or `name_or_path`
+    itself when it names a .toml file."""
     path = Path(name_or_path)
     if path.suffix == ".toml":
         return path
-    path = ASSIGNMENTS_DIR / str(name_or_path) / "assignment.toml"
-    shipped = ASSIGNMENTS_DATA_DIR / str(name_or_path) / "assignment.toml"
-    return shipped if not path.is_file() and shipped.is_file() else path
+    candidates = [folder / str(name_or_path) / "assignment.toml" for _, folder in assignment_folders()]
+    return next((candidate for candidate in candidates if candidate.is_file()), candidates[0])
+
+
+def available_assignments() -> list[tuple[str, Path]]:
+    """Every assignment id that `load_assignment` finds, with where it comes from, in lookup order."""
+    seen: dict[str, tuple[str, Path]] = {}
+    for origin, folder in assignment_folders():
+        for toml in sorted(folder.glob("*/assignment.toml")) if folder.is_dir() else ():
+            seen.setdefault(toml.parent.name, (origin, toml))
+    return [(name, path) for name, (_, path) in seen.items()]
 
 
 def load_assignment(name_or_path: str | Path = "micrograd") -> Assignment:

@@ -116,7 +116,7 @@ def plan_for(assignment: Assignment, name: str, submission: Submission) -> Plan:
     content, student = content_digest(submission.staged), student_id(name)
     if not has_reference():
         return grading_plan(assignment, inputs_seed(b"pool", assignment.id, student, content))
-    secret = instructor_secret(assignment.directory)
+    secret = instructor_secret(assignment.secret_dir)
     return grading_plan(assignment, inputs_seed(secret, assignment.id, student, content))
 
 

@@ -29,6 +29,9 @@ from grader.probes.shape import discover
 from grader.secret import inputs_seed, instructor_secret
 
 PACKAGE = REFERENCE_DIR / "micrograd"
+# The file name the reference's code carries: the same wherever the checkout is, so the answers the student
+# edition ships (which name the file a backward was found in) hold no path of the machine that built them.
+SOURCE_NAME = "reference/micrograd/{}"
 KIT_FILE = Path(__file__).resolve().parent / "probes" / "kit.py"
 KIT_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP")
 # The reference's own train() on the kit, with one thing changed: the loops the judge tells apart.
@@ -51,9 +54,9 @@ def reference_api() -> dict:
     if not has_reference():
         raise ReferenceMissing(f"the reference solution is not installed here (no {PACKAGE})")
     namespace = {"__name__": "reference"}
-    exec(compile(_engine_source(), str(PACKAGE / "engine.py"), "exec"), namespace)  # noqa: S102 - our own code
+    exec(compile(_engine_source(), SOURCE_NAME.format("engine.py"), "exec"), namespace)  # noqa: S102 - our own code
     train_namespace = {"__name__": "reference_train"}
-    exec(compile((PACKAGE / "train.py").read_text(encoding="utf-8"), str(PACKAGE / "train.py"), "exec"),  # noqa: S102
+    exec(compile((PACKAGE / "train.py").read_text(encoding="utf-8"), SOURCE_NAME.format("train.py"), "exec"),  # noqa: S102
          train_namespace)
     api = {name: namespace[name] for name in KIT_NAMES}
     api["train"] = train_namespace["train"]
@@ -242,7 +245,7 @@ def reference_data(assignment: Assignment, secret_plans: int = 0) -> dict:
     secret with their answers."""
     data = plan_data(public_plan(assignment))
     if secret_plans:
-        secret = instructor_secret(assignment.directory)
+        secret = instructor_secret(assignment.secret_dir)
         data["secret_plans"] = [plan_data(grading_plan(assignment, inputs_seed(secret, assignment.id, "pool", str(i))))
                                 for i in range(secret_plans)]
     return data

@@ -8,9 +8,10 @@ import threading
 from functools import partial
 from pathlib import Path
 
-from grader.assignment import Assignment, AssignmentError, load_assignment
+from grader.assignment import Assignment
 from grader.cli import UsageError
 from grader.commands.limits import accept_unsafe_sandbox, add_limit_options, limits_from
+from grader.commands.options import add_assignment_options, assignment_from
 from grader.report import available, points, render, renderer, status_text
 from grader.sandbox.process import SandboxError, start_early
 from grader.score import GradeResult
@@ -21,13 +22,14 @@ WATCHED_SUFFIXES = (".py", ".ipynb", ".zip")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", type=Path, nargs="?",
-                        help="the submission: a folder holding micrograd/, a .zip, a .py or an .ipynb")
+    parser.add_argument("path", type=Path, nargs="?", default=Path("."),
+                        help="the submission: a folder holding micrograd/, a .zip, a .py or an .ipynb "
+                             "(default: the current folder)")
     parser.add_argument("--format", default="text", choices=available(), help="report format (default: text)")
     parser.add_argument("--part", action="append", metavar="TASK",
                         help="check only this task (repeatable), e.g. --part tanh --part relu")
     parser.add_argument("--watch", action="store_true", help="grade again every time a file of the submission is saved")
-    parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
+    add_assignment_options(parser)
     parser.add_argument("--output", type=Path, help="write the report to this file instead of standard output")
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto", help="colour in text reports")
     parser.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)  # ends --watch, for tests
@@ -43,14 +45,9 @@ def run(args: argparse.Namespace) -> int:
         accept_unsafe_sandbox(args)
         print(explain(), end="")
         return 0
-    if args.path is None:
-        raise UsageError("give the submission to check (a folder, .zip, .py or .ipynb)")
     if not args.path.exists():
         raise UsageError(f"{args.path} does not exist")
-    try:
-        assignment = load_assignment(args.assignment)
-    except AssignmentError as exc:
-        raise UsageError(str(exc)) from None
+    assignment = assignment_from(args)
     parts = selected_parts(args.part, assignment)
     if args.watch:
         return watch(args, assignment, parts)

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from grader.cli import UsageError
+from grader.commands.options import add_assignment_options, assignment_from, use_course
 
 HELP = "Write the Classroom 50 autograder bundle (build), or grade a checkout as that autograder does (grade)."
 RESULT_FILE = "result.json"
@@ -66,12 +67,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--out", type=Path, default=Path("."), help="the classroom50 repository checkout (default: .)")
     build.add_argument("--classroom", required=True, help="the classroom's short name")
     build.add_argument("--slug", required=True, help="the assignment's slug in Classroom 50")
-    build.add_argument("--assignment", default="micrograd", help="micrograde assignment id or path of its TOML file")
+    add_assignment_options(build)
     grade = actions.add_parser("grade", help="grade a checkout and write result.json and release-body.md",
                                description="Grade a checkout as the autograder does: write result.json "
                                            "(identity from the runner's environment) and release-body.md in it.")
     grade.add_argument("checkout", type=Path, nargs="?", default=Path("."), help="the student's checkout (default: .)")
-    grade.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
+    add_assignment_options(grade)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,6 +93,7 @@ def build(args: argparse.Namespace) -> int:
     for name, value in (("--classroom", args.classroom), ("--slug", args.slug)):
         if not SLUG.match(value):
             raise UsageError(f"{name} {value!r}: use lowercase letters, digits and hyphens, as Classroom 50 does")
+    use_course(args)
     bundle = args.out / args.classroom / "autograders" / args.slug
     with tempfile.TemporaryDirectory(prefix="micrograde-c50-") as tmp:
         try:
@@ -110,17 +112,13 @@ def build(args: argparse.Namespace) -> int:
 
 
 def grade(args: argparse.Namespace) -> int:
-    from grader.assignment import AssignmentError, load_assignment
     from grader.pipeline import grade_one
     from grader.report.classroom50 import release_body, render
 
     checkout = args.checkout
     if not checkout.is_dir():
         raise UsageError(f"{checkout} is not a folder (the student's checkout)")
-    try:
-        assignment = load_assignment(args.assignment)
-    except AssignmentError as exc:
-        raise UsageError(str(exc)) from None
+    assignment = assignment_from(args)
     result = grade_one(checkout.resolve(), assignment)
     # Written last to first: a result.json on disk always comes with its release body.
     (checkout / RELEASE_BODY).write_text(release_body(result), encoding="utf-8")

@@ -14,9 +14,9 @@ import tempfile
 import threading
 from pathlib import Path
 
-from grader.assignment import AssignmentError, load_assignment
 from grader.cli import UsageError
 from grader.commands.limits import add_limit_options, limits_from
+from grader.commands.options import add_assignment_options, assignment_from
 
 EXIT_INTERRUPTED = 130
 
@@ -31,7 +31,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output folder (created if needed)")
     parser.add_argument("-j", "--jobs", type=int, default=0, help="worker processes (default: all cores)")
     parser.add_argument("--force", action="store_true", help="regrade submissions whose reports are up to date")
-    parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
+    add_assignment_options(parser)
     parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="export layout (default: detect)")
     parser.add_argument("--policy", type=Path, metavar="DIR",
                         help="folder holding course-policy.toml, extensions.csv, overrides.csv "
@@ -95,10 +95,7 @@ def run(args: argparse.Namespace) -> int:
     limits = limits_from(args)
     if args.jobs < 0:
         raise UsageError("-j must be a positive number of worker processes")
-    try:
-        assignment = load_assignment(args.assignment)
-    except AssignmentError as exc:
-        raise UsageError(str(exc)) from None
+    assignment = assignment_from(args)
     source = args.submissions
     if not source.exists():
         raise UsageError(f"{source} does not exist")

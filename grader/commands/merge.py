@@ -5,8 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader.assignment import AssignmentError, load_assignment
 from grader.cli import UsageError
+from grader.commands.options import add_assignment_options, assignment_from
 
 HELP = "Combine the output folders of sharded `micrograde grade` runs into one, with one gradebook and summary."
 
@@ -14,17 +14,14 @@ HELP = "Combine the output folders of sharded `micrograde grade` runs into one, 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("parts", nargs="+", type=Path, metavar="OUTDIR", help="output folders of `micrograde grade`")
     parser.add_argument("--out", type=Path, required=True, help="the combined output folder")
-    parser.add_argument("--assignment", default="micrograd", help="assignment id or path of its TOML file")
+    add_assignment_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     from grader.batch.store import write_atomic
     from grader.batch.summary import rebuild, table_text
 
-    try:
-        assignment = load_assignment(args.assignment)
-    except AssignmentError as exc:
-        raise UsageError(str(exc)) from None
+    assignment = assignment_from(args)
     for part in args.parts:
         if not (part / "students").is_dir():
             raise UsageError(f"{part} is not an output folder of `micrograde grade` (no students/ in it)")

@@ -5,8 +5,8 @@ import argparse
 import json
 import sys
 
-from grader.assignment import AssignmentError, load_assignment
 from grader.cli import UsageError
+from grader.commands.options import add_assignment_options, assignment_from
 
 HELP = "Mutation-test the grader: grade mutants of the reference and report the ones it does not catch."
 
@@ -16,8 +16,7 @@ REQUIRED_KILL_RATE = 0.95
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit", type=int, help="grade at most N mutants, sampled with a fixed seed across regions")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument("--assignment", default="micrograd",
-                        help="assignment id or path of its TOML file: its parts' solution regions are mutated")
+    add_assignment_options(parser, "assignment id or path of its TOML file: its parts' solution regions are mutated")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -25,10 +24,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
-    try:
-        assignment = load_assignment(args.assignment)
-    except AssignmentError as exc:
-        raise UsageError(str(exc)) from None
+    assignment = assignment_from(args)
     report, _ = selftest(limit=args.limit, assignment=assignment)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.paths import REPO_DIR
+from grader.paths import CHECKOUT_DIR
 from grader.protocol import MAX_LINE_BYTES, BadRecord, check_record, parse_line, relocated
 from grader.sandbox import isolation
 from grader.sandbox.cleanup import chown_tree, prune, remove_tree
@@ -79,9 +79,8 @@ def hidden_dirs() -> list[str]:
     never in a job's root. Only the package can lie inside a folder the root holds (site-packages, where
     it is installed), and there it is covered by an empty read-only folder."""
     package = Path(__file__).resolve().parent.parent
-    checkout = (REPO_DIR / "pyproject.toml").is_file() and (REPO_DIR / "reference").is_dir()
-    names = ("reference", "tests", "examples", "assignments") if checkout else ()
-    return [str(folder) for folder in (package, *(REPO_DIR / name for name in names)) if folder.is_dir()]
+    names = ("reference", "tests", "examples", "assignments") if CHECKOUT_DIR else ()
+    return [str(folder) for folder in (package, *(CHECKOUT_DIR / name for name in names)) if folder.is_dir()]
 
 
 # `-I` would imply `-E`, and so ignore PYTHONHASHSEED: the flags it stands for but that one, with an
