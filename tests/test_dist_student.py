@@ -200,10 +200,17 @@ def test_the_student_edition_depends_only_on_what_checking_needs(made):
     requires = json.loads(venv_python(root, "import importlib.metadata as m, json; "
                                             "print(json.dumps(m.requires('micrograde-student')))"))
     assert {re.split(r"[=<>]", requirement)[0] for requirement in requires} == {
-        "pytest", "pytest-json-report", "rich", "watchfiles"}
+        "numpy", "nbformat", "pytest", "pytest-json-report", "rich", "watchfiles"}
     installed = venv_python(root, "import importlib.metadata as m; print(sorted(d.metadata['Name'].lower() "
                                   "for d in m.distributions()))")
-    assert "numpy" not in installed and "matplotlib" not in installed and "pillow" not in installed
+    assert "numpy" in installed and "matplotlib" not in installed and "pillow" not in installed
+
+
+@pytest.mark.parametrize("engine", ["numpy_kahn.py", "numpy_notebook.ipynb"])
+def test_the_student_edition_gives_a_numpy_engine_full_marks(made, engine):
+    root, _ = made
+    report = check_json(root / ".venv" / "bin" / "micrograde", REPO_DIR / "tests" / "corpus" / "correct" / engine)
+    assert report["score"] == report["max_score"], report["parts"]
 
 
 def test_the_installed_student_edition_offers_no_instructors_command_and_grades_a_solution(made):
@@ -215,7 +222,7 @@ def test_the_installed_student_edition_offers_no_instructors_command_and_grades_
     commands = set(re.findall(r"^    (\w+)(?: |$)", listed, re.MULTILINE))
     # check, the isolation it runs in, and the Classroom 50 autograder's own grading (its bundle carries this
     # edition): no grade, merge, authoring, selftest or gradescope.
-    assert commands == {"check", "sandbox", "classroom50"}, usage
+    assert commands == {"check", "assignments", "sandbox", "classroom50"}, usage
     report = check_json(micrograde, REFERENCE_DIR)
     assert report["score"] == report["max_score"] == 100
     assert "check" in venv_python(root, "import micrograde; print(micrograde.check.__name__)")
@@ -230,6 +237,22 @@ def test_the_same_checkout_builds_the_same_wheel(wheel, tmp_path):
                        cwd=REPO_DIR, check=True, capture_output=True, timeout=300)
         built.append((tmp_path / str(run) / wheel.name).read_bytes())
     assert built[0] == built[1] == built[2] == wheel.read_bytes()
+
+
+def test_two_clones_at_different_paths_build_the_same_wheel(wheel, tmp_path):
+    """`make dist-student` in clones at other paths, of other lengths: no path of the building clone
+    reaches the wheel."""
+    from test_install import copy_project
+
+    built = []
+    for name in ("a", "a-much-longer-folder-name/clone"):
+        clone = copy_project(tmp_path / name)
+        subprocess.run([sys.executable, "-m", "grader.dist.student", "--out", str(clone / "dist")], cwd=clone,
+                       check=True, capture_output=True, timeout=300, env={**student_env(), "PYTHONPATH": str(clone)})
+        built.append((clone / "dist" / wheel.name).read_bytes())
+        with zipfile.ZipFile(clone / "dist" / wheel.name) as archive:
+            assert not [entry for entry in archive.namelist() if str(tmp_path).encode() in archive.read(entry)]
+    assert built[0] == built[1] == wheel.read_bytes()
 
 
 # --- the installed student edition grades as the instructor's grader does ---------------------------------------
