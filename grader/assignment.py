@@ -45,6 +45,7 @@ class Assignment:
     directory: Path
     hidden: tuple[str, ...] = ()
     student_edition: str | None = None
+    student_index: str | None = None  # the package index students install the student edition from
     strict_names: bool = False  # require the contract's names instead of discovering the engine's own
 
     @property
@@ -140,6 +141,7 @@ def load_assignment(name_or_path: str | Path = "micrograd") -> Assignment:
         directory=path.parent,
         hidden=hidden_checks(raw.get("hidden", []), path),
         student_edition=student_edition(raw.get("student_edition"), path),
+        student_index=student_index(raw.get("student_index"), path),
         strict_names=strict,
     )
 
@@ -188,6 +190,18 @@ def student_edition(value: object, path: Path) -> str | None:
         raise AssignmentError(f"{path}: `student_edition` must be one wheel URL, package name or git URL, "
                               f"without spaces; got {value!r}")
     return value
+
+
+def student_index(value: object, path: Path) -> str | None:
+    """The simple package index (PEP 503) the course publishes the student edition on, if not PyPI: what
+    `micrograde publish --index` wrote, served over https (or http on a course's own network)."""
+    if value is None:
+        return None
+    if (not isinstance(value, str) or any(c.isspace() or c in "\"'\\" for c in value)
+            or not value.startswith(("https://", "http://"))):
+        raise AssignmentError(f"{path}: `student_index` must be the http(s) URL of a package index, without "
+                              f"spaces or quotes; got {value!r}")
+    return value if value.endswith("/") else value + "/"
 
 
 @lru_cache(maxsize=4)

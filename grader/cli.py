@@ -12,7 +12,7 @@ import sys
 
 from grader import __version__
 
-COMMANDS = ("check", "assignments", "grade", "merge", "selftest", "authoring", "gradescope", "classroom50", "sandbox")
+COMMANDS = ("check", "assignments", "grade", "merge", "selftest", "authoring", "gradescope", "classroom50", "publish", "sandbox")
 
 EXIT_USAGE = 2
 

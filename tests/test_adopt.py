@@ -28,6 +28,7 @@ TESTED_ELSEWHERE = {
     "micrograde grade submissions.zip --out grades": "here",
     "micrograde check path/to/submission --format prairielearn --output results.json": "tests/test_platforms.py",
     "micrograde grade submissions --out grades": "here and tests/test_policy.py",
+    "micrograde publish --index site/simple": "tests/test_release.py",
     """printf '[canvas]\\nassignment_id = "CANVAS_ID"\\n' >> course-policy.toml""": "here",
 }
 

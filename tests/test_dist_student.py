@@ -191,7 +191,8 @@ def venv_python(root: Path, code: str) -> str:
 def test_make_check_installs_the_student_edition_then_grades(made):
     root, done = made
     assert (root / ".venv" / "bin" / "micrograde").is_file(), done.stderr
-    assert "pip install" in done.stdout and "(not started)" in done.stdout and "Score: 15 / 100" in done.stdout
+    assert "Installing the checker into .venv/" in done.stdout and "(not started)" in done.stdout
+    assert "Score: 15 / 100" in done.stdout
     assert "Traceback" not in done.stderr
 
 
@@ -443,3 +444,28 @@ def test_a_course_sets_where_its_students_install_the_edition_from(tmp_path):
     path.write_text(text.replace("\nhidden = []\n", '\nhidden = []\nstudent_edition = "two words"\n'), encoding="utf-8")
     with pytest.raises(AssignmentError, match="student_edition"):
         load_assignment(path)
+
+
+def test_a_course_index_reaches_every_generated_install_line(tmp_path):
+    """`student_index`: the template's Makefile, workflow and README and the notebook's first cell install the
+    pinned edition from the course's index; anything but one http(s) URL is refused."""
+    from grader.authoring.assignment_docs import install_cell
+
+    text = (ASSIGNMENTS_DIR / "micrograd" / "assignment.toml").read_text(encoding="utf-8")
+    url = "https://course.example.edu/micrograde/simple/"
+    path = tmp_path / "assignment.toml"
+    path.write_text(text.replace("\nhidden = []\n", f'\nhidden = []\nstudent_index = "{url}"\n'), encoding="utf-8")
+    assignment = load_assignment(path)
+    tree = build_template(REPO_DIR, assignment)
+    pinned = f"micrograde-student=={grader_version}"
+    assert f"\nMICROGRADE_INDEX ?= {url}\n" in tree["Makefile"] and f"\nMICROGRADE_PACKAGE ?= {pinned}\n" in tree["Makefile"]
+    workflow = tree[".github/workflows/grade.yml"]
+    assert f'\n  MICROGRADE_INDEX: "{url}"\n' in workflow and f'\n  MICROGRADE_PACKAGE: "{pinned}"\n' in workflow
+    assert 'pip install --extra-index-url "$MICROGRADE_INDEX" "$MICROGRADE_PACKAGE"' in workflow
+    assert f'.venv/bin/python -m pip install --extra-index-url {url} "{pinned}"' in tree["README.md"]
+    assert install_cell(assignment) == f'%pip install --quiet --extra-index-url {url} "{pinned}"'
+    for bad in ("ftp://course.example.edu/", "https://a b/", 'https://x/"; rm -rf ~; "', "course-index"):
+        path.write_text(text.replace("\nhidden = []\n", f"\nhidden = []\nstudent_index = {json.dumps(bad)}\n"),
+                        encoding="utf-8")
+        with pytest.raises(AssignmentError, match="student_index"):
+            load_assignment(path)

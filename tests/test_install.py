@@ -177,8 +177,19 @@ def test_a_class_is_graded_with_a_secret_kept_outside_the_installed_package(inst
     config = away / "config"
     done = micrograde(installed, "grade", "class", "--out", "grades", cwd=away, XDG_CONFIG_HOME=str(config))
     assert done.returncode == 0, done.stderr
-    scores = {json.loads((away / "grades" / "students" / name / "report.json").read_text())["score"]
-              for name in ("ada", "ben")}
-    assert 100 in scores and len(scores) == 2
+    reports = {name: json.loads((away / "grades" / "students" / name / "report.json").read_text())
+               for name in ("ada", "ben")}
+    failed = [(test["part"], test["message"][:300]) for test in reports["ada"]["tests"] if test["status"] != "passed"]
+    assert reports["ada"]["score"] == 100, (reports["ada"]["notes"], failed[:3], done.stdout[-2000:])
+    assert reports["ben"]["score"] < 100
     assert (config / "micrograde" / "micrograd" / "secret.key").stat().st_mode & 0o077 == 0
     assert not list(installed.parent.rglob("secret.key"))
+
+
+def test_an_installed_grader_publishes_the_student_edition_a_checkout_builds(installed, away, tmp_path):
+    from grader.dist.student import build
+
+    done = micrograde(installed, "publish", "--index", "site", cwd=away)
+    assert done.returncode == 0, done.stderr
+    (published,) = (away / "site" / "micrograde-student").glob("*.whl")
+    assert published.read_bytes() == build(tmp_path).read_bytes()

@@ -4,8 +4,8 @@ request with the student edition of the grader (see docs/ci.md).
 By default the template carries the student edition itself: `make student` builds its wheel into
 `.github/micrograde/` of the template (no solution, no hidden checks) and this workflow installs it from
 the student's own checkout after checking its sha256, so grading works from the first push of the template
-or of a fork, with no release to publish. An assignment's `student_edition` (a wheel URL, package name or
-git URL the course publishes) replaces it.
+or of a fork, with no release to publish. Where the course publishes it, the assignment's `student_edition`
+(a wheel URL, package name or git URL) or `student_index` (its own package index) replaces it.
 """
 from __future__ import annotations
 
@@ -118,6 +118,17 @@ PUBLISHED_INSTALL = """\
         run: python -m pip install "$MICROGRADE_PACKAGE"
 """
 
+INDEX_ENV = """\
+  # The course's own package index (PEP 503, from `micrograde publish --index`), from `student_index` in the
+  # assignment's TOML; the edition's dependencies still come from PyPI.
+  MICROGRADE_INDEX: @INDEX@
+"""
+
+INDEX_INSTALL = """\
+      - name: Install the grader
+        run: python -m pip install --extra-index-url "$MICROGRADE_INDEX" "$MICROGRADE_PACKAGE"
+"""
+
 
 class MissingWheel(AuthoringError):
     """The template's wheel is not there: `make student` builds it."""
@@ -128,13 +139,15 @@ def carried_wheel(version: str = __version__, template: Path = TEMPLATE_DIR) -> 
     return template / WHEEL_DIR / wheel_name(version)
 
 
-def grade_workflow(student_edition: str | None = None, version: str = __version__,
+def grade_workflow(student_edition: str | None = None, index: str | None = None, version: str = __version__,
                    template: Path = TEMPLATE_DIR) -> str:
-    """The workflow, installing `student_edition`, or by default the wheel the template carries (its sha256
-    read from the wheel `make student` wrote into `template`)."""
+    """The workflow, installing `student_edition` (from `index` if given), or by default the wheel the
+    template carries (its sha256 read from the wheel `make student` wrote into `template`)."""
     if student_edition:
         # A JSON string is a YAML string, whatever it holds.
         env, install = PUBLISHED_ENV.replace("@PACKAGE@", json.dumps(student_edition)), PUBLISHED_INSTALL
+        if index:
+            env, install = env + INDEX_ENV.replace("@INDEX@", json.dumps(index)), INDEX_INSTALL
     else:
         wheel = carried_wheel(version, template)
         if not wheel.is_file():

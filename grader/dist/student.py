@@ -13,6 +13,7 @@ import argparse
 import ast
 import base64
 import hashlib
+import importlib.metadata
 import json
 import re
 import sys
@@ -23,7 +24,7 @@ from pathlib import Path
 from grader import __version__
 from grader.assignment import AssignmentError, assignment_path, load_assignment
 from grader.data import ASSIGNMENTS_DATA_DIR, DATA_DIR, REFERENCE_RESULTS_FILE
-from grader.paths import REPO_DIR
+from grader.paths import REPO_DIR, is_checkout
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,10 +33,17 @@ SUMMARY = "The student edition of micrograde: grades a micrograd engine without 
 # Parts of the package that hold or need the reference solution, or serve only the instructor: grading a
 # class (grade, merge, the batch runner), authoring, the self-test, the Gradescope build.
 INSTRUCTOR_ONLY = ("authoring/", "selftest.py", "commands/authoring.py", "commands/selftest.py", "gradescope/",
-                   "commands/gradescope.py", "dist/", "batch/", "commands/grade.py", "commands/merge.py")
+                   "commands/gradescope.py", "dist/", "batch/", "commands/grade.py", "commands/merge.py",
+                   "commands/publish.py")
 # The notebook API (`import micrograde; micrograde.check()`), shipped whole.
 NOTEBOOK_PACKAGE_DIR = PACKAGE_DIR.parent / "micrograde"
 SHIPPED_SUFFIXES = (".py", ".ini", ".json", ".md")
+DESCRIPTION = """\
+# micrograde-student
+
+The checker of a course's micrograd assignment: `micrograde check .` in a student's repository (or
+`import micrograde; micrograde.check()` in a notebook) grades the engine part by part and explains what is
+wrong, with the same numerical checks as the course's grader. It holds no solution and no hidden check."""
 STAMP = (1980, 1, 1, 0, 0, 0)  # the oldest a zip can hold: the same checkout gives the same wheel
 
 
@@ -116,15 +124,26 @@ def without_hidden(toml: str, source: str = "<assignment>") -> str:
     return edited
 
 
+def project_table() -> dict:
+    """The instructor's package's name, version, Python and base dependencies: from pyproject.toml in a
+    checkout, else from the installed package's metadata (an installed grader publishes too)."""
+    if is_checkout():
+        return tomllib.loads((REPO_DIR / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    installed = importlib.metadata.metadata("micrograde")
+    return {"version": installed["Version"], "requires-python": installed["Requires-Python"],
+            "dependencies": [line for line in installed.get_all("Requires-Dist") or [] if "extra ==" not in line]}
+
+
 def metadata() -> tuple[str, str]:
     """The wheel's version (the grader's) and its METADATA text, from pyproject.toml's [project] table."""
-    project = tomllib.loads((REPO_DIR / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    project = project_table()
     if project["version"] != __version__:
         raise SystemExit(f"pyproject.toml says version {project['version']}, grader/__init__.py {__version__}: "
                          "make them agree (the students' workflow installs the wheel by its version)")
     lines = ["Metadata-Version: 2.1", f"Name: {DISTRIBUTION}", f"Version: {__version__}",
              f"Summary: {SUMMARY}", f"Requires-Python: {project['requires-python']}"]
     lines += [f"Requires-Dist: {requirement}" for requirement in project["dependencies"]]
+    lines += ["Description-Content-Type: text/markdown", "", DESCRIPTION]
     return __version__, "\n".join(lines) + "\n"
 
 
