@@ -32,10 +32,11 @@ def externally_managed_python() -> str | None:
 
 
 def student_env() -> dict[str, str]:
-    """A shell with no micrograde on PATH and no variable of this test run's Python."""
+    """A shell with no micrograde on PATH and no variable of this test run's Python or of a make around it."""
     path = os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep)
                            if not (Path(folder) / "micrograde").exists() and Path(folder) != Path(sys.executable).parent)
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("PYTHON", "VIRTUAL_ENV")) and key not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     return {**env, "PATH": path}
 
 
