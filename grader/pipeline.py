@@ -67,6 +67,7 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
             if meanwhile is not None:
                 meanwhile()
         results, output, load = probe_stages(submission, stages, limits, assignment, while_the_child_works)
+        sources.only(load.get("modules", []))
         if (broken := syntax_error(load, submission)) is not None:
             return Probed(name, None, [], output=output, error=broken)
         problems = load_problems(load, submission)

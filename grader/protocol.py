@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -151,6 +152,9 @@ MAX_KEYS = 64
 MAX_PATH = 4096
 MAX_PATH_PARTS = 128
 MAX_PROBLEMS = 20
+MAX_MODULES = 200  # staged files a load record may name as imported: the loader stages no more
+SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_INT_DIGITS = 300  # a float holds no integer of more digits (its largest, about 1.8e308, has 309)
 NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
 
 # Bytes that matter to nesting: quotes and brackets. Everything else is deleted before counting.
@@ -192,9 +196,25 @@ def parse_line(line: bytes) -> object:
     if nesting_depth(line) > MAX_DEPTH:
         raise BadRecord(f"a result line nested more than {MAX_DEPTH} deep")
     try:
-        return json.loads(line)
+        return json.loads(line, parse_int=bounded_int)
     except (ValueError, RecursionError) as exc:
         raise BadRecord(f"a result line that is not JSON ({str(exc)[:80]})") from None
+
+
+def bounded_int(digits: str) -> int | float:
+    """A JSON integer as Python reads it, unless it is beyond a float's range: then the infinity it would be
+    as a float, which no check takes for a number (an exact integer of a thousand digits would make the
+    judge's float arithmetic raise instead)."""
+    return int(digits) if len(digits) <= MAX_INT_DIGITS else float(digits)
+
+
+def text(value: str, limit: int = MAX_KEPT_TEXT) -> str:
+    """`value` cut to `limit` characters, as valid UTF-8: a lone surrogate (JSON can escape one) becomes U+FFFD,
+    so no report, gradebook or terminal ever has to encode one."""
+    value = value[:limit]
+    if value.isascii():
+        return value
+    return SURROGATE.sub("\ufffd", value)
 
 
 def check_record(raw: object, probes: int, first: int) -> Record:
@@ -230,11 +250,11 @@ def bounded(value: object, key: str = "") -> object:
     if key == "where" or key.endswith("_where"):
         return where(value)
     if isinstance(value, str):
-        return value[:MAX_KEPT_TEXT]
+        return text(value)
     if isinstance(value, list):
         return [bounded(item) for item in value[:MAX_ITEMS]]
     if isinstance(value, dict):
-        return {k[:MAX_KEPT_TEXT]: bounded(v, k) for k, v in list(value.items())[:MAX_KEYS]}
+        return {text(k): bounded(v, k) for k, v in list(value.items())[:MAX_KEYS]}
     return value
 
 
@@ -247,7 +267,7 @@ def where(value: object) -> list | None:
         return None
     if len(path) > MAX_PATH or path.count("/") > MAX_PATH_PARTS:
         return None
-    return [path, line]
+    return [text(path, MAX_PATH), line]
 
 
 def relocated(record: Record, inside: str, outside: str) -> Record:
@@ -282,4 +302,6 @@ def bounded_load(value: object) -> dict:
             "shape": {k: v for k, v in bounded(shape).items() if isinstance(v, str | None)}
             if isinstance(shape, dict) else {},
             "ambiguous": [a for a in bounded(ambiguous)[:MAX_PROBLEMS] if isinstance(a, str)]
-            if isinstance(ambiguous, list) else []}
+            if isinstance(ambiguous, list) else [],
+            "modules": [m for m in bounded(modules)[:MAX_MODULES] if isinstance(m, str)]
+            if isinstance(modules := value.get("modules"), list) else []}

@@ -11,7 +11,7 @@ import zipfile
 
 import pytest
 
-from grader.batch.policy import load_policy
+from grader.batch.policy import load_policy, policy_folder
 from grader.cli import build_parser, main
 from grader.paths import REFERENCE_DIR, REPO_DIR
 
@@ -73,8 +73,9 @@ def test_the_policy_files_the_guide_writes_are_read_as_it_says(tmp_path):
     script = "\n".join(line for line in block.splitlines() if not line.startswith("micrograde "))
     canvas = next(line for line in commands() if "[canvas]" in line)
     subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, check=True, timeout=60)
-    subprocess.run(["bash", "-e", "-c", fill(canvas)], cwd=tmp_path / "submissions", check=True, timeout=60)
-    policy = load_policy(tmp_path / "submissions")
+    folder = policy_folder(tmp_path / "submissions")
+    subprocess.run(["bash", "-e", "-c", fill(canvas)], cwd=folder, check=True, timeout=60)
+    policy = load_policy(folder)
     assert policy.due.isoformat() == "2026-12-01T23:59:00+00:00" and policy.percent_per_day == 10
     assert policy.max_days == 7 and policy.grace.total_seconds() == 15 * 60
     assert policy.extensions["js42"].reason == "illness" and policy.overrides["222"].score == 95

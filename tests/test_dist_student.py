@@ -201,7 +201,7 @@ def test_the_student_edition_depends_only_on_what_checking_needs(made):
     requires = json.loads(venv_python(root, "import importlib.metadata as m, json; "
                                             "print(json.dumps(m.requires('micrograde-student')))"))
     assert {re.split(r"[=<>]", requirement)[0] for requirement in requires} == {
-        "numpy", "nbformat", "pytest", "pytest-json-report", "rich", "watchfiles"}
+        "numpy", "nbformat", "dulwich", "pytest", "pytest-json-report", "rich", "watchfiles"}
     installed = venv_python(root, "import importlib.metadata as m; print(sorted(d.metadata['Name'].lower() "
                                   "for d in m.distributions()))")
     assert "numpy" in installed and "matplotlib" not in installed and "pillow" not in installed

@@ -89,7 +89,8 @@ def test_bad_policy_files_name_the_file_and_line(tmp_path, toml, extensions, wor
 def test_bad_policy_is_one_line_exit_2(tmp_path):
     klass = tmp_path / "class"
     shutil.copytree(REFERENCE_DIR, klass / "alice", ignore=shutil.ignore_patterns("__pycache__"))
-    (klass / "course-policy.toml").write_text('due = "soon"\n', encoding="utf-8")
+    (klass / ".micrograde").mkdir()
+    (klass / ".micrograde" / "course-policy.toml").write_text('due = "soon"\n', encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "grader", "grade", str(klass), "--out", str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 2 and "course-policy.toml" in done.stderr
@@ -163,7 +164,7 @@ def test_a_gradescope_export_graded_with_policy_files_gets_names_audit_and_fixed
         shutil.copytree(REFERENCE_DIR / "micrograd", export / folder / "micrograd",
                         ignore=shutil.ignore_patterns("__pycache__"))
     (export / "submission_metadata.yml").write_text(GRADESCOPE_METADATA, encoding="utf-8")
-    policy_in(export, POLICY, overrides="student,score,reason\nnobody,1,typo\n")
+    policy_in(export / ".micrograde", POLICY, overrides="student,score,reason\nnobody,1,typo\n")
     out = tmp_path / "out"
     assert main(["grade", str(export), "--out", str(out), "-j", "1"]) == 0
     err = capsys.readouterr().err

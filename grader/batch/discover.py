@@ -11,7 +11,8 @@ Understood layouts (auto-detected, or forced with `--layout`):
   named `*-submissions`); id = `<username>`.
 - classroom50: what Classroom 50's `gh teacher download` writes: `<classroom>-<assignment>-<username>/`
   clones, each with the `result.json` of its latest submission, and `scores.csv` beside them; id = the
-  result's `owner` (else `<username>`).
+  `<username>` that scores.csv lists (else the folder's name past the clones' common prefix), never what a
+  file inside the clone says.
 
 Each entry also carries what the export says about the submission (`Entry.info`): the student's name and
 email (Gradescope), the Canvas user id, and the submission time, taken from the export itself (Gradescope's
@@ -23,11 +24,12 @@ A .zip given as SUBMISSIONS is unpacked first, with the single-submission loader
 from __future__ import annotations
 
 import calendar
+import csv
+import io
 import json
 import os
 import re
 import shutil
-import subprocess
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.batch.policy import POLICY_FILES
+from grader.gitmeta import read_git
 from grader.load.archive import unpack_zip
 from grader.load.submission import DEFAULT_LIMITS, SubmissionError
 
@@ -47,6 +50,7 @@ CANVAS_RESUBMIT = re.compile(r"-\d+(?=\.[^.]+$)")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._@+-]+")
 METADATA_MAX_BYTES = 5_000_000
 CLASSROOM50_RESULT = "result.json"
+CLASSROOM50_SCORES = "scores.csv"
 CLASSROOM50_SCHEMA = "classroom50/result/v1"
 # submit/<UTC timestamp with dashes for colons>-<short sha>, the tag Classroom 50 grades.
 SUBMIT_TAG = re.compile(r"^submit/(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z")
@@ -145,15 +149,18 @@ def discover(root: Path, workdir: Path, layout: str = "auto", exclude: tuple[Pat
 
 
 def detect_layout(root: Path, skipped: set[Path] = frozenset()) -> str:
+    """The platform whose export `root` is. A layout is chosen only when it accounts for every visible entry
+    (an export holds nothing else), so no hand-in, whatever its name or content, can make the others vanish
+    by turning the folder into another platform's export."""
     visible = [p for p in _visible(root) if p.resolve() not in skipped]
     folders = [p for p in visible if p.is_dir()]
-    if folders and ((root / "scores.csv").is_file() or all(_is_classroom50_clone(p) for p in folders)) \
-            and any(_is_classroom50_clone(p) for p in folders):
+    # A course file left at the top (warned about, never read) is no hand-in and no platform's either.
+    files = [p for p in visible if p.is_file() and p.name not in POLICY_FILES]
+    code = [p for p in files if p.suffix.lower() in SUFFIXES]
+    if folders and not code and all(_is_classroom50_clone(p) for p in folders):
         return "classroom50"
-    if (root / GRADESCOPE_METADATA).is_file() or (visible and all(
-            p.is_dir() and p.name.startswith("submission_") for p in visible)):
+    if folders and not code and all(p.name.startswith("submission_") for p in folders):
         return "gradescope"
-    files = [p for p in visible if p.is_file()]
     if files and all(CANVAS_NAME.match(p.name) for p in files) and not folders:
         return "canvas"
     if len(folders) >= 2 and len(folders) == len(visible) and _classroom_prefix(folders) and (
@@ -163,9 +170,9 @@ def detect_layout(root: Path, skipped: set[Path] = frozenset()) -> str:
 
 
 def _visible(root: Path) -> list[Path]:
-    """The entries that may be submissions: not hidden, not the course's policy files."""
-    return sorted(p for p in root.iterdir()
-                  if not p.name.startswith((".", "__MACOSX", "__pycache__")) and p.name not in POLICY_FILES)
+    """The entries that may be submissions: not hidden (the course's own files live in a hidden folder). A
+    name is never a reason to pass an entry over: a hand-in may be called anything."""
+    return sorted(p for p in root.iterdir() if not p.name.startswith((".", "__MACOSX", "__pycache__")))
 
 
 def _plain(root: Path, _workdir: Path, _skipped: set[Path]) -> list[Found]:
@@ -287,39 +294,45 @@ def _classroom50_result(folder: Path) -> dict | None:
 def _classroom50(root: Path, _workdir: Path, skipped: set[Path]) -> list[Found]:
     folders = [p for p in _visible(root) if p.is_dir() and p.resolve() not in skipped]
     prefix = _classroom_prefix(folders) if len(folders) >= 2 else ""
+    users = _classroom50_users(root / CLASSROOM50_SCORES)
     found = []
     for folder in folders:
         result = _classroom50_result(folder) or {}
-        owner = result.get("owner") if isinstance(result.get("owner"), str) else None
         info = _git_info(folder)
         when = utc_instant(str(result.get("datetime", ""))) or submit_tag_instant(str(result.get("submission", "")))
         if when:
             info.update(submitted_at=when, submitted_from="Classroom 50 result.json datetime")
-        found.append((owner or folder.name.removeprefix(prefix) or folder.name, folder, info))
+        # Who it is comes from the platform: the clone's folder, named by `gh teacher download`; never from
+        # the result.json inside the clone, which the student's repository holds.
+        user = next((name for name in users if folder.name.endswith(f"-{name}")), None)
+        found.append((user or folder.name.removeprefix(prefix) or folder.name, folder, info))
     return found
 
 
-def _git_info(folder: Path) -> dict:
-    """A git clone's submission time: its latest submit/ tag (Classroom 50), else its last commit's date."""
-    if not (folder / ".git").exists() or shutil.which("git") is None:
-        return {}
-    tags = _git(folder, "tag", "--list", "submit/*", "--sort=-refname")
-    for tag in tags.splitlines():
-        when = submit_tag_instant(tag.strip())
-        if when:
-            return {"submitted_at": when, "submitted_from": f"git tag {tag.strip()[:80]}"}
-    when = utc_instant(_git(folder, "log", "-1", "--format=%cI").strip())
-    return {"submitted_at": when, "submitted_from": "git commit date"} if when else {}
-
-
-def _git(folder: Path, *args: str) -> str:
+def _classroom50_users(scores: Path) -> list[str]:
+    """The usernames Classroom 50's scores.csv lists, longest first (so `ann-lee` wins over `lee`)."""
     try:
-        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=30,
-                              check=False, env={"GIT_CONFIG_NOSYSTEM": "1", "HOME": str(folder),
-                                                "PATH": "/usr/bin:/bin", "GIT_CEILING_DIRECTORIES": str(folder.parent)})
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return done.stdout if done.returncode == 0 else ""
+        if not scores.is_file() or scores.stat().st_size > METADATA_MAX_BYTES:
+            return []
+        rows = list(csv.DictReader(io.StringIO(scores.read_text(encoding="utf-8", errors="replace"))))
+    except (OSError, csv.Error):
+        return []
+    names = {str(row.get(column) or "").strip() for row in rows for column in ("username", "github_username")}
+    return sorted((name for name in names if re.fullmatch(r"[A-Za-z0-9-]{1,39}", name)), key=len, reverse=True)
+
+
+def _git_info(folder: Path) -> dict:
+    """A git clone's submission time: its latest submit/ tag (Classroom 50), else its last commit's date,
+    read as data (`grader.gitmeta`): git is never run on a hand-in."""
+    metadata = read_git(folder)
+    for tag in sorted((tag for tag in metadata.tags if tag.startswith("submit/")), reverse=True):
+        when = submit_tag_instant(tag)
+        if when:
+            return {"submitted_at": when, "submitted_from": f"git tag {tag[:80]}"}
+    if metadata.commit_time is None:
+        return {}
+    when = datetime.fromtimestamp(metadata.commit_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"submitted_at": when, "submitted_from": "git commit date"}
 
 
 def utc_instant(text: str) -> str | None:

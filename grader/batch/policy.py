@@ -30,6 +30,22 @@ POLICY_FILE = "course-policy.toml"
 EXTENSIONS_FILE = "extensions.csv"
 OVERRIDES_FILE = "overrides.csv"
 POLICY_FILES = (POLICY_FILE, EXTENSIONS_FILE, OVERRIDES_FILE)
+# Where a folder of submissions keeps the course's files: a hidden folder, which discovery never takes for a
+# hand-in and no platform's export can hold, so no student can hand in a file the grader reads as the course's.
+COURSE_FOLDER = ".micrograde"
+
+
+def policy_folder(submissions: Path) -> Path:
+    """Where the course's files for `submissions` are read from, unless --policy names a folder: the reserved
+    folder inside a folder of submissions, or the folder holding a zip of them."""
+    return submissions / COURSE_FOLDER if submissions.is_dir() else submissions.parent
+
+
+def misplaced_policy_files(submissions: Path) -> list[Path]:
+    """Course files at the top of a folder of submissions, where a hand-in could be: never read as the course's."""
+    if not submissions.is_dir():
+        return []
+    return [submissions / name for name in POLICY_FILES if (submissions / name).exists()]
 MAX_POLICY_BYTES = 1_000_000
 SECONDS_PER_DAY = 86400
 

@@ -35,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--layout", choices=LAYOUTS, default="auto", help="export layout (default: detect)")
     parser.add_argument("--policy", type=Path, metavar="DIR",
                         help="folder holding course-policy.toml, extensions.csv, overrides.csv "
-                             "(default: the submissions folder)")
+                             "(default: SUBMISSIONS/.micrograde/, or the folder holding a zip of submissions)")
     add_limit_options(parser)
     add_scaleout_options(parser)
 
@@ -87,6 +87,7 @@ def terminate_as_interrupt():
 
 def run(args: argparse.Namespace) -> int:
     from grader.batch.discover import DiscoveryError, discover, parse_shard, shard, unpack_class_zip
+    from grader.batch.policy import misplaced_policy_files, policy_folder
     from grader.batch.progress import Progress
     from grader.batch.runner import default_jobs, grade_entries
     from grader.batch.store import StudentStore, content_hash, grader_key
@@ -114,8 +115,11 @@ def run(args: argparse.Namespace) -> int:
             entries = shard(everyone, *slice_) if slice_ else everyone
         except DiscoveryError as exc:
             raise UsageError(str(exc)) from None
-        policy = course_policy(args.policy or (source if source.is_dir() else source.parent),
-                               {e.id for e in everyone}, explicit=args.policy is not None)
+        policy = course_policy(args.policy or policy_folder(source), {e.id for e in everyone},
+                               explicit=args.policy is not None)
+        for misplaced in [] if args.policy else misplaced_policy_files(source):
+            print(f"micrograde grade: {misplaced} is not read as the course's (a hand-in could carry that name): "
+                  f"course files go in {policy_folder(source)}/ or the folder given by --policy", file=sys.stderr)
         out.mkdir(parents=True, exist_ok=True)
         save_policy(out, policy)
         store, key = StudentStore(out), grader_key(assignment)

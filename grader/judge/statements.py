@@ -19,20 +19,35 @@ from pathlib import Path
 # parsed trees of a chunk of submissions judged together stay small: a larger file gets no statements.
 MAX_SOURCE_BYTES = 200_000
 MAX_FILES = 200
+# All the source parsed for one submission: a parsed tree takes about a hundred times its text.
+MAX_PARSED_BYTES = 1_000_000
 
 
 @dataclass
 class Sources:
-    """The staged .py files of one submission as text, keyed by their path inside the staged folder."""
+    """The staged .py files of one submission as text, keyed by their path inside the staged folder.
+    Only the files the engine imported are parsed (`only`), and no more than MAX_PARSED_BYTES of them."""
     texts: dict[str, str] = field(default_factory=dict)
     key: Callable[[str], str] = lambda path: path
     trees: dict[str, ast.Module | None] = field(default_factory=dict, repr=False)
+    imported: frozenset[str] | None = None  # None: not known yet, every file may be parsed
+    parsed_bytes: int = 0
+
+    def only(self, imported: list[str]) -> None:
+        """Parse from now on only these files (what the child's load record says the imports loaded)."""
+        self.imported = frozenset(imported)
 
     def tree(self, path: str) -> ast.Module | None:
-        """The parsed file the child named `path`, or None when it is unknown or does not parse."""
+        """The parsed file the child named `path`, or None when it is unknown, was not imported, is past the
+        budget or does not parse."""
         key = self.key(path)
         if key not in self.trees:
-            self.trees[key] = parse(self.texts.get(key))
+            text = self.texts.get(key)
+            if text is None or (self.imported is not None and key not in self.imported) \
+                    or self.parsed_bytes + len(text) > MAX_PARSED_BYTES:
+                return None
+            self.parsed_bytes += len(text)
+            self.trees[key] = parse(text)
         return self.trees[key]
 
     def find_class(self, name: str) -> tuple[str, ast.ClassDef] | None:

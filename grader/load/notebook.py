@@ -86,7 +86,13 @@ def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits:
     magic_cells: list[int] = []
     notes: list[str] = []
     broken: list[str] = []  # each cell that does not compile, as `file cell N:line: SyntaxError: message`
+    code_chars = 0
     for number, source in cells:
+        if len(source) > limits.max_cell_chars or code_chars + len(source) > limits.max_file_bytes:
+            notes.append(f"skipped cell {number}: {len(source)} characters of code, more than a cell "
+                         f"({limits.max_cell_chars}) or a notebook ({limits.max_file_bytes}) may hold")
+            continue
+        code_chars += len(source)
         lines = source.split("\n")
         if next((line.strip() for line in lines if line.strip()), "").startswith("%%"):
             magic_cells.append(number)

@@ -20,6 +20,7 @@ class Limits:
     max_file_bytes: int = 2_000_000  # one .py file
     max_total_bytes: int = 20_000_000  # all staged .py files together
     max_notebook_bytes: int = 20_000_000  # plots saved in a notebook's outputs make it large
+    max_cell_chars: int = 200_000  # one code cell: parsing takes about a hundred times its size in memory
     max_archive_files: int = 2_000  # .py and .ipynb entries unpacked from a zip
     max_archive_bytes: int = 50_000_000  # the zip itself, and everything unpacked from it
 

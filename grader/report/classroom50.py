@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
+from grader.gitmeta import read_git
 from grader.report import render as render_format
 from grader.report.github import failed_parts
 from grader.report.sanitize import clean
@@ -98,13 +98,9 @@ def release_body(result: GradeResult) -> str:
 def submission_instant(checkout: Path, tag: str = "") -> str:
     """When the graded commit was made (committer date, UTC), the same on every regrade; else the instant in
     the submit tag; else now (a submission outside git and Classroom 50)."""
-    try:
-        done = subprocess.run(["git", "-C", str(checkout), "log", "-1", "--format=%ct"], capture_output=True,
-                              text=True, timeout=30, check=False)
-        if done.returncode == 0 and done.stdout.strip().isdigit():
-            return _utc(datetime.fromtimestamp(int(done.stdout.strip()), UTC))
-    except (OSError, subprocess.SubprocessError):
-        pass
+    commit_time = read_git(checkout).commit_time
+    if commit_time is not None:
+        return _utc(datetime.fromtimestamp(commit_time, UTC))
     match = SUBMIT_TAG.match(tag or "")
     if match:
         day, hour, minute, second = match.groups()

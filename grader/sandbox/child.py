@@ -72,6 +72,20 @@ def load_module(staged, problems):
     return [namespace]
 
 
+def imported_files(staged, kind):
+    """The staged files the submission's imports loaded, relative to `staged`: all of its source the judge
+    reads (a hand-in's other files, however many and large, are never parsed)."""
+    if kind != "package":
+        return ["submission.py"]
+    root = os.path.realpath(staged) + os.sep
+    files = set()
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and os.path.realpath(path).startswith(root):
+            files.add(os.path.relpath(os.path.realpath(path), root))
+    return sorted(files)
+
+
 def syntax_where(exc):
     if isinstance(exc, SyntaxError) and exc.filename:
         return {"where": [exc.filename, exc.lineno or 0]}
@@ -171,7 +185,7 @@ def run(config):
     if config.get("kit_source"):
         api["kit"] = kit_factory(config["kit_source"])
     emit(fd, {"load": {"found": found, "problems": problems[:MAX_PROBLEMS], "shape": names,
-                       "ambiguous": ambiguous[:MAX_PROBLEMS]}})
+                       "ambiguous": ambiguous[:MAX_PROBLEMS], "modules": imported_files(staged, config["kind"])}})
     files = (staged,)
     for i, probe in enumerate(config["probes"]):
         if i < config.get("skip", 0):

@@ -83,7 +83,16 @@ def test_honest_records_pass():
     assert check_record({"i": 69, "result": {"data": 1.5}}, 70, 3).value == {"data": 1.5}
     assert check_record({"done": True}, 70, 3).kind == "done"
     load = check_record({"load": {"found": ["Value", "MLP", "Hack"], "problems": [{"type": "E"}, 3]}}, 70, 0)
-    assert load.value == {"found": ["Value", "MLP"], "problems": [{"type": "E"}], "shape": {}, "ambiguous": []}
+    assert load.value == {"found": ["Value", "MLP"], "problems": [{"type": "E"}], "shape": {}, "ambiguous": [],
+                          "modules": []}
+
+
+def test_numbers_beyond_a_float_and_lone_surrogates_are_bounded_at_the_boundary():
+    raw = parse_line(b'{"i": 5, "result": {"data": ' + b"9" * 400 + b', "small": 12, "m": "a\\ud800b", "\\udfff": 1}}')
+    value = check_record(raw, 70, 3).value
+    assert value["data"] == float("inf") and value["small"] == 12 and type(value["small"]) is int
+    assert value["m"] == "a\ufffdb" and "\ufffd" in value
+    json.dumps(value, ensure_ascii=False).encode("utf-8")  # encodable wherever it is written
 
 
 def test_kept_values_are_bounded():
