@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,11 +91,12 @@ def probe_stages(submission: Submission, stages: list, limits: Limits, assignmen
     it). `meanwhile` is this process's work while the first child runs."""
     results: dict[str, dict] = {}
     output, load = "", {}
+    deadline = time.monotonic() + limits.total_seconds  # the submission's, all its stages together
     for kit, probes in stages:
         if not probes:
             continue
         run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits,
-                        strict=assignment.strict_names, meanwhile=meanwhile)
+                        strict=assignment.strict_names, meanwhile=meanwhile, deadline=deadline)
         meanwhile = None
         results.update({probes[i]["id"]: result for i, result in run.results.items()})
         output += run.output

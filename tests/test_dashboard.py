@@ -163,3 +163,24 @@ def test_pass_rates_count_only_students_who_started():
                                                 else "failed"} for p in assignment.parts]}
     rates = pass_rates({"alice": passed, "erin": untouched}, assignment)
     assert rates["add"] == 1.0, "erin did not start: she is not a graded student who fails add"
+
+
+def test_one_students_huge_losses_are_that_students_and_not_the_class_plots_scale():
+    """A train() returning 1e300 losses is drawn at the plot's top edge and said so; the others' curves keep
+    the scale the reference sets."""
+    from types import SimpleNamespace
+
+    from grader.batch.dashboard import loss_curves
+
+    reference = [1.0, 0.6, 0.3, 0.2]
+    reports = {"alice": {"curves": {"student": [1.0, 0.5, 0.3, 0.1], "reference": reference}},
+               "mallory": {"curves": {"student": [1e300, 1e300, 1e300, 1e300], "reference": reference}}}
+    table = [SimpleNamespace(student=name, status="graded") for name in reports]
+    caption, svg = loss_curves(table, reports)
+    assert "loss (max 3)" in svg and "1 of them go above the plot's top" in caption
+    heights = [float(y) for points in re.findall(r'class="student"[^>]*points="([^"]+)"', svg)
+               for y in re.findall(r",([-\d.]+)", points)]
+    alone_caption, alone_svg = loss_curves(table[:1], {"alice": reports["alice"]})
+    assert "above" not in alone_caption
+    assert re.findall(r'class="student"[^>]*points="([^"]+)"', alone_svg)[0] in svg  # alice is drawn as alone
+    assert min(heights) >= 0  # mallory's curve stays inside the picture

@@ -12,6 +12,7 @@ clear sentence and a zero for that part, and no traceback.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import fnmatch
 import glob
@@ -136,6 +137,16 @@ def attacker(cmdline: str) -> str | None:
     return cmdline.split(marker, 1)[1].split()[0].strip("'\"")
 
 
+def sysv_objects() -> set[tuple[str, str]]:
+    """(kind, key and id) of every System V object this machine's IPC namespace holds."""
+    found = set()
+    for kind in ("shm", "msg", "sem"):
+        with contextlib.suppress(OSError):
+            lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
+            found |= {(kind, " ".join(line.split()[:2])) for line in lines}
+    return found
+
+
 def kill(pids) -> None:
     for pid in pids:
         try:
@@ -156,6 +167,7 @@ class Batch:
     gradebook: list[dict]
     alone: dict[str, dict]  # control name or base -> report when graded alone
     changed: list[str]  # paths outside the output folder that changed
+    sysv_left: set[tuple[str, str]]  # System V objects that appeared during the batch
     leftovers: dict[int, str]  # pid -> command line
     targets: dict[str, list[str]]  # hostile name -> its target globs
 
@@ -211,18 +223,20 @@ def batch(tmp_path_factory) -> Batch:
 
         watched = (REPO_DIR, klass, grader_tmp)
         before = [snapshot(folder) for folder in watched]
+        sysv_before = sysv_objects()
         guard = 120 + len(entries) * 2 * 20 / JOBS  # a hang guard: every stage of every hand-in at its limit, and more
         run = cli("grade", str(klass), "--out", str(out), "-j", str(JOBS), "--force", *LIMITS, tmpdir=grader_tmp,
                   timeout=guard)
         leftovers = settle(marks)
+        sysv_left = sysv_objects() - sysv_before
         changed = [path for folder, old in zip(watched, before) for path in differences(folder, old, snapshot(folder))]
         changed += [path for patterns in targets.values() for pattern in patterns if not pattern.startswith(str(out))
                     for path in glob.glob(pattern) if path not in changed]
 
         gradebook_file = out / "gradebook.csv"
         gradebook = list(csv.DictReader(gradebook_file.open(encoding="utf-8"))) if gradebook_file.is_file() else []
-        yield Batch(klass, out, entries, run, read_reports(out, entries), gradebook, alone, changed, leftovers,
-                    targets)
+        yield Batch(klass, out, entries, run, read_reports(out, entries), gradebook, alone, changed, sysv_left,
+                    leftovers, targets)
     finally:
         kill(marked_processes(marks))
         for pattern in (p for patterns in targets.values() for p in patterns):
@@ -282,6 +296,18 @@ def test_the_gradebook_lists_exactly_the_class(batch):
 def test_no_process_outlives_the_batch(batch):
     left = {pid: cmd for pid, cmd in batch.leftovers.items() if AS_ROOT or attacker(cmd) not in ROOT_ONLY}
     assert not left, "still running after the batch:\n" + "\n".join(f"{pid}: {cmd}" for pid, cmd in left.items())
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="without root, jobs run as the grader's own user, whose objects are not the job's")
+def test_no_system_v_object_outlives_the_batch(batch):
+    assert not batch.sysv_left, f"System V objects left by the batch: {sorted(batch.sysv_left)}"
+
+
+@pytest.mark.parametrize("hostile", [h for h in HOSTILES if h.expect and h.form != "pipe-records"], ids=lambda h: h.name)
+def test_the_report_says_what_the_grader_stopped(batch, hostile: Hostile):
+    if hostile.root_only and not AS_ROOT:
+        pytest.skip("only the sandbox root sets up stops this attack")
+    assert hostile.expect in json.dumps(batch.reports.get(hostile.name)), f"{hostile.name}: no {hostile.expect!r}"
 
 
 def test_nothing_outside_the_output_folder_changes(batch):

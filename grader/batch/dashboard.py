@@ -83,6 +83,9 @@ def heatmap(table, reports: dict[str, dict], assignment: Assignment) -> tuple[li
     return out, cells
 
 
+SCALE_OVER_REFERENCE = 3.0  # the loss plot's top, over the reference's largest loss
+
+
 def loss_curves(table, reports: dict[str, dict]) -> list[str]:
     """Every graded student's training losses (thin, blue) against the reference's (thick, black), as SVG."""
     curves = [reports[r.student].get("curves") for r in table if r.status == "graded"]
@@ -91,9 +94,11 @@ def loss_curves(table, reports: dict[str, dict]) -> list[str]:
     if not curves or reference is None:
         return ["<p>No training losses in the reports (no student's training loop ran).</p>"]
     series = [_numbers(c["student"]) for c in curves]
-    values = [v for s in series + [_numbers(reference)] for v in s if math.isfinite(v)]
-    top, steps = max(values + [1e-12]), max(len(s) for s in series + [_numbers(reference)])
-    low = min(0.0, min(values))
+    # The reference sets the scale: one student's huge losses are that student's, drawn at the top edge.
+    values = [v for v in _numbers(reference) if math.isfinite(v)]
+    top, steps = SCALE_OVER_REFERENCE * max(values + [1e-12]), max(len(s) for s in series + [_numbers(reference)])
+    low = min(0.0, min(values + [0.0]))
+    above = sum(1 for s in series if any(not math.isfinite(v) or v > top for v in s))
 
     def point(i: int, v: float) -> str:
         x = MARGIN + (PLOT_WIDTH - 2 * MARGIN) * (i / max(1, steps - 1))
@@ -116,8 +121,10 @@ def loss_curves(table, reports: dict[str, dict]) -> list[str]:
     svg.append(f'<polyline class="reference" fill="none" stroke="#000" stroke-width="3" '
                f'points="{" ".join(point(i, v) for i, v in enumerate(_numbers(reference)))}"/>')
     svg.append("</svg>")
+    off_scale = (f" {above} of them go above the plot's top, {SCALE_OVER_REFERENCE:g} times the reference's "
+                 "largest loss; their reports have the numbers.") if above else ""
     return [(f"<p>{len(series)} students' loops (blue) against the reference (black), "
-            "on the same model and data.</p>"), "".join(svg)]
+            f"on the same model and data.{off_scale}</p>"), "".join(svg)]
 
 
 def _whole_ticks(last: int) -> list[int]:

@@ -15,7 +15,7 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--probe-seconds", type=float, default=DEFAULTS.probe_seconds,
                         help=f"wall-clock limit of one probe of student code (default {DEFAULTS.probe_seconds:g})")
     parser.add_argument("--time-limit", type=float, default=DEFAULTS.total_seconds,
-                        help="wall-clock limit of each stage of one submission, in seconds "
+                        help="wall-clock limit of one submission, all its probes together, in seconds "
                              f"(default {DEFAULTS.total_seconds:g})")
     parser.add_argument("--unsafe-sandbox", action="store_true",
                         help="as root where no namespaces or chroot can be made, grade anyway (jobs still run as "

@@ -8,8 +8,8 @@ HELP = "Say which isolation student code runs in on this machine, and why."
 VISIBLE = {
     "bwrap": "only its staged copy (read-write), the Python runtime read-only ({runtime}), /dev/null, "
              "/dev/urandom, a private /tmp and its own /proc; no network",
-    "unshare": "the machine's files as the job user may read them, but for the grader's own folders (hidden), "
-               "a private /tmp and its own /proc; no network",
+    "unshare": "only its staged copy (read-write), the Python runtime read-only ({runtime}), /dev/null, "
+               "/dev/urandom, a private /tmp and its own /proc; no network",
     "chroot": "only its staged copy: no /proc, no /dev, no Python files (the modules it may import are loaded "
               "before); the network is reachable",
     "none": "every file this machine lets the job user read, the processes of /proc, and the network",
@@ -33,7 +33,8 @@ def explain() -> str:
     way = server.isolation
     user = "the grader's own user" if server.uid is None else f"uid {server.uid} (its own; never root)"
     visible = VISIBLE[way.mode].format(runtime=", ".join(isolation.runtime_paths()))
-    lines = [f"isolation: {way.mode} ({way.why})", f"job user: {user}", f"a job sees: {visible}"]
+    lines = [f"isolation: {way.mode} ({way.why})", f"job user: {user}", f"a job sees: {visible}",
+             *(f"bound per job: {line}" for line in server.bounds.describe())]
     others = [w.mode for w in isolation.available() if w != way]
     if others:
         lines.append(f"also possible here: {', '.join(others)}")

@@ -4,8 +4,8 @@ As root on Linux, best first:
   bwrap    bubblewrap builds the server a new root from an allowlist: the Python runtime read-only, the
            sandbox's own folder, /dev/null and /dev/urandom, a private /tmp and /proc; new PID, network,
            IPC and UTS namespaces. Nothing else of the machine exists in there.
-  unshare  the project's own namespaces (PID, network, mount): a private /tmp, the grader's folders hidden,
-           the rest of the machine readable as the job user may read it.
+  unshare  the project's own namespaces (PID, network, IPC, mount), and in them the same allowlisted root,
+           built by the server itself.
   chroot   without namespaces (a container without CAP_SYS_ADMIN): each job is locked into the folder of its
            staged copy, with the modules a submission may import loaded before; no /proc, no other file;
            the network is still reachable.
@@ -32,11 +32,14 @@ from pathlib import Path
 # fallbacks can be tried on a machine where the better ones work.
 DENY_ENV = "MICROGRADE_SANDBOX_DENY"
 UNSAFE_ENV = "MICROGRADE_UNSAFE_SANDBOX"
-UNSHARE = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--mount", "--mount-proc")
+UNSHARE = ("unshare", "--pid", "--fork", "--kill-child", "--net", "--ipc", "--mount", "--mount-proc")
 SYSTEM_LIBRARIES = ("/lib", "/lib64", "/lib32", "/usr/lib", "/usr/lib64", "/usr/lib32", "/etc/ld.so.cache")
 DEVICES = ("/dev/null", "/dev/urandom")
-# The capabilities the server keeps inside bubblewrap: to become each job's user, and to kill its processes.
-SERVER_CAPABILITIES = ("CAP_SETUID", "CAP_SETGID", "CAP_KILL")
+# The capabilities the server keeps inside bubblewrap, by number: to become each job's user (CAP_SETUID,
+# CAP_SETGID) and to kill its processes (CAP_KILL). The server drops the others itself once it runs: had
+# bubblewrap dropped them, the interpreter's start would count as a gain of privilege, and the kernel would
+# turn address-space randomisation back on for it.
+SERVER_CAPABILITIES = {"CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7}
 TRIAL_SECONDS = 20
 SAFE_WAYS = ("install bubblewrap (apt-get install bubblewrap), allow unshare (CAP_SYS_ADMIN), "
              "or run as a user other than root")
@@ -57,6 +60,10 @@ class Isolation:
         if self.mode == "bwrap":
             return bwrap_command(base, runtime_paths, hide)
         return UNSHARE if self.mode == "unshare" else ()
+
+    def capabilities(self) -> list[int] | None:
+        """The capabilities the server keeps (by number), or None to keep those it starts with."""
+        return sorted(SERVER_CAPABILITIES.values()) if self.mode == "bwrap" else None
 
     def note(self) -> str | None:
         """What every report graded under this isolation must say, if anything."""
@@ -106,10 +113,7 @@ def bwrap_command(base: Path, runtime: list[str], hide: list[str]) -> tuple[str,
     installed under /root (closed to other users) is reachable by the job user and nothing else there is."""
     allowed = allowlist(base, runtime, hide)
     args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    for capability in SERVER_CAPABILITIES:
-        args += ["--cap-add", capability]
-    args += ["--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
+            "--die-with-parent", "--new-session", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp"]
     for folder in folders_on_the_way(allowed):
         args += ["--perms", "0711", "--dir", folder]
     for link, target in allowed["links"].items():
@@ -179,7 +183,7 @@ def bwrap_state() -> str | None:
 
 
 def unshare_state() -> str | None:
-    """None if `unshare` makes PID, network and mount namespaces here, else why not."""
+    """None if `unshare` makes PID, network, IPC and mount namespaces here, else why not."""
     if denied("unshare"):
         return f"unshare is turned off ({DENY_ENV})"
     if shutil.which("unshare") is None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import platform
+import secrets
 import select
 import shutil
 import signal
@@ -27,6 +29,7 @@ from pathlib import Path
 from grader.paths import CHECKOUT_DIR
 from grader.protocol import MAX_LINE_BYTES, BadRecord, check_record, parse_line, relocated
 from grader.sandbox import isolation
+from grader.sandbox.bounds import JobBounds
 from grader.sandbox.cleanup import chown_tree, prune, remove_tree
 from grader.sandbox.isolation import Isolation
 
@@ -39,7 +42,10 @@ OUTPUT_EXCERPT = 4000
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-child limits. `probe_seconds` bounds one probe; `total_seconds` a whole submission."""
+    """Per-child limits. `memory_bytes` bounds each process's address space, and all of a job's processes
+    together where a cgroup can hold them (see bounds.py). `probe_seconds` bounds one probe; `total_seconds`
+    a whole submission, every stage and every restarted child of it together (the caller passes one
+    `deadline` to each of its stages)."""
     probe_seconds: float = 4.0
     total_seconds: float = 60.0
     cpu_seconds: int = 60
@@ -91,7 +97,38 @@ SERVER_ENV = {"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}
 # cannot read, signal or trace each other, and RLIMIT_NPROC binds.
 JOB_UID_BASE = 200_000
 JOB_PROCESSES = 64
+# What a job may write in its staged copy, the runtime files beside it included (the loader stages at most
+# 50 MB of an archive).
+JOB_DISK_BYTES = 128 * 1024**2
 START_SECONDS = 30
+
+
+# The length of every sandbox folder's path: a job's paths (its staged copy, its modules' file names) then
+# take the same memory wherever the grading runs, alone or in a batch's folder.
+SANDBOX_PATH_LENGTH = 120
+SANDBOX_PREFIX = "micrograde-sandbox-"
+
+
+def sandbox_folder() -> Path:
+    """A new private folder in the temporary folder, its path SANDBOX_PATH_LENGTH characters long (or
+    longer, where the temporary folder's own path leaves too few for 8 random ones)."""
+    parent = Path(tempfile.gettempdir()).resolve()
+    fill = max(8, SANDBOX_PATH_LENGTH - len(str(parent / SANDBOX_PREFIX)))
+    while True:
+        folder = parent / (SANDBOX_PREFIX + secrets.token_hex(fill)[:fill])
+        try:
+            folder.mkdir(mode=0o700)
+            return folder
+        except FileExistsError:
+            continue
+
+
+def fixed_layout() -> tuple[str, ...]:
+    """The command that starts the server with address-space randomisation off (util-linux's setarch), so
+    that every job's objects lie where they lay last time: an engine whose behaviour follows `id()` or
+    the order of a set of nodes gets one verdict, however often it is graded."""
+    setarch = shutil.which("setarch")
+    return (setarch, platform.machine(), "--addr-no-randomize") if sys.platform == "linux" and setarch else ()
 
 
 def isolations() -> tuple[Isolation, ...]:
@@ -125,7 +162,8 @@ class Sandbox:
         refused = isolation.refusal() if not isolations() else None
         if refused:
             raise SandboxError(refused)
-        self.base = Path(tempfile.mkdtemp(prefix="micrograde-sandbox-")).resolve()
+        self.base = sandbox_folder()
+        self.bounds = JobBounds.make(f"micrograde-{os.getpid()}-{number}", self.base, JOB_DISK_BYTES)
         self.base.chmod(0o711)
         runtime = prepare_runtime(self.base)
         reasons = []
@@ -136,6 +174,7 @@ class Sandbox:
                 self.isolation = way
                 return
             reasons.append(f"{way.mode}: {reason}")
+        self.bounds.close()
         remove_tree(self.base)
         raise SandboxError("the sandbox server did not start (" + "; ".join(reasons) + ")")
 
@@ -148,14 +187,15 @@ class Sandbox:
         bootstrap = (f"import sys; sys.path[:] = {[str(runtime), *library_paths()]!r}; "
                      f"sys.argv = ['zygote.py']; exec(open({str(runtime / 'zygote.py')!r}).read(), "
                      "{'__name__': '__main__', '__file__': 'zygote.py'})")
-        prefix = way.prefix(self.base, isolation.runtime_paths(), hidden_dirs())
+        prefix = (*self.bounds.prefix(), *fixed_layout(),
+                  *way.prefix(self.base, isolation.runtime_paths(), hidden_dirs()))
         self.process = subprocess.Popen(
             [*prefix, isolation.interpreter(), *INTERPRETER_FLAGS, "-c", bootstrap], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=self.base, env=SERVER_ENV,
             pass_fds=(theirs.fileno(),), start_new_session=True)
         allowed = isolation.allowlist(self.base, isolation.runtime_paths(), hidden_dirs())
         setup = {"control": theirs.fileno(), "base": str(self.base), "mode": way.mode, "uid": uid, "reach": reach,
-                 "allow": allowed, "way": isolation.folders_on_the_way(allowed)}
+                 "allow": allowed, "way": isolation.folders_on_the_way(allowed), "capabilities": way.capabilities()}
         theirs.close()
         try:
             self.process.stdin.write((json.dumps(setup) + "\n").encode())
@@ -225,6 +265,7 @@ class Sandbox:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             kill_group(self.process)
+        self.bounds.close()
         remove_tree(self.base)
 
 
@@ -295,18 +336,21 @@ def kill_group(process: subprocess.Popen) -> None:
 
 
 def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: str | None = None,
-              limits: Limits = Limits(), strict: bool = False, meanwhile: Callable[[], object] | None = None) -> ChildRun:
+              limits: Limits = Limits(), strict: bool = False, meanwhile: Callable[[], object] | None = None,
+              deadline: float | None = None) -> ChildRun:
     """Run `probes` on the staged submission in as many children as it takes; see the module docstring.
     `meanwhile` is called once the first child has its work, before its answers are read: this process's
-    own work done while the child runs (its answers wait in the pipe)."""
+    own work done while the child runs (its answers wait in the pipe). `deadline` (a `time.monotonic()`
+    instant, by default `limits.total_seconds` from now) is the submission's, kept here and nowhere else."""
     server = sandbox()
     staged = staged.resolve()
     if server.base not in staged.parents:
         raise SandboxError(f"{staged} is not in the sandbox's folder; stage it in sandbox().workdir()")
     server.hand_over(staged)
+    server.bounds.bind(limits.memory_bytes, JOB_PROCESSES)
     key = server.probes_key(probes)
     run = ChildRun()
-    deadline = time.monotonic() + limits.total_seconds
+    deadline = time.monotonic() + limits.total_seconds if deadline is None else deadline
     start = 0
     outputs = []
     for _ in range(limits.restarts + 1):
@@ -317,16 +361,23 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
         meanwhile = None
         outputs.append(output)
     charge_refused(run)
-    note = server.isolation.note()
-    if note:
-        load = run.load or {"found": [], "problems": []}
-        run.load = {**load, "problems": [*load["problems"], {"module": "the sandbox", "note": note}]}
+    if server.bounds.went_over():
+        sandbox_note(run, f"the job's processes together went over {limits.memory_bytes // 1024**2} MiB of memory, "
+                          "and the kernel stopped one of them")
+    if server.isolation.note():
+        sandbox_note(run, server.isolation.note())
     for index in range(len(probes)):
         if index not in run.results:
             run.results[index] = unanswered(index in run.timed_out)
     run.output = "".join(outputs)[:OUTPUT_EXCERPT]
     prune(staged)  # folders the job nested deeper than any the loader makes
     return run
+
+
+def sandbox_note(run: ChildRun, note: str) -> None:
+    """A line the report's notes show about how the job ran, beside what loading the code found."""
+    load = run.load or {"found": [], "problems": []}
+    run.load = {**load, "problems": [*load["problems"], {"module": "the sandbox", "note": note}]}
 
 
 def unanswered(timed_out: bool = False) -> dict:
@@ -354,7 +405,7 @@ def _one_child(server, staged, kind, probes, key, start, kit_source, limits, dea
     config_read, config_write = os.pipe()
     results_read, results_write = os.pipe()
     jail = str(staged.parent) if server.isolation.mode == "chroot" else None
-    job = {"cwd": str(staged), "uid": server.uid, "jail": jail,
+    job = {"cwd": str(staged), "uid": server.uid, "jail": jail, "probes": key,
            "limits": {"cpu": limits.cpu_seconds, "memory": limits.memory_bytes, "file": limits.file_bytes,
                       "nproc": JOB_PROCESSES if server.uid is not None else None}}
     with tempfile.TemporaryFile() as output:
@@ -363,7 +414,7 @@ def _one_child(server, staged, kind, probes, key, start, kit_source, limits, dea
         finally:
             os.close(config_read)
             os.close(results_write)
-        config = {"staged": str(staged), "kind": kind, "probes_key": key, "skip": start, "kit_source": kit_source,
+        config = {"staged": str(staged), "kind": kind, "skip": start, "kit_source": kit_source,
                   "strict": strict}
         try:
             with os.fdopen(config_write, "wb") as pipe:
@@ -395,7 +446,7 @@ def _collect(read_fd, probes, start, limits, deadline, run, seen_as=None) -> int
     Lines are read with a bound: one longer than MAX_LINE_BYTES is dropped as it arrives, never held.
     `seen_as` is (the staged folder as a chrooted child names it, its real path), to put paths right."""
     lines = LineReader(read_fd)
-    current = None
+    current, last_started = None, start - 1
     probe_deadline = time.monotonic() + limits.probe_seconds * 3  # the first probe also pays for imports
     while True:
         timeout = min(probe_deadline, deadline) - time.monotonic()
@@ -419,7 +470,12 @@ def _collect(read_fd, probes, start, limits, deadline, run, seen_as=None) -> int
             if record.kind == "load":
                 run.load, run.loaded = run.load or record.value, True
             elif record.kind == "start":
-                current = record.index
+                # Each probe is started once, in order, after the last one answered: a `start` can never
+                # buy a probe that is under way more time.
+                if current is not None or record.index <= last_started:
+                    run.refuse(current, f"a `start` record for probe {record.index} out of turn")
+                    continue
+                current = last_started = record.index
                 probe_deadline = time.monotonic() + limits.probe_seconds
             elif record.kind == "result":
                 run.results[record.index] = record.value

@@ -7,12 +7,14 @@ job costs a fork instead of an interpreter start. It never runs student code its
 model kit: each job's configuration goes straight from the grader to the forked child through a pipe.
 
 Protocol, over the Unix socket whose fd the setup line names (one message each way per request):
-  {"run": {"cwd", "uid", "limits"}} + fds [config, results, output]  ->  {"pid": n}
-  {"end": n}   kill the job's child and everything it started        ->  {"ended": n}
-  {"probes": k} + fds [source]: keep a list of probes under key k     ->  {"kept": k}
-A job's configuration names its probes by key: the plan is parsed once, and every child inherits it.
-The server is the parent of every job's child and a child subreaper (or the namespace's init), so a
-process that double-forks or calls `setsid()` is still reparented to it and killed at `end`.
+  {"run": {"cwd", "uid", "limits", "probes"}} + fds [config, results, output]  ->  {"pid": n}
+  {"end": n}   kill the job's child and everything it started               ->  {"ended": n}
+  {"probes": k} + fds [source]: keep a list of probes under key k            ->  {"kept": k}
+A job names its probes by key: the list is sent once, and each job's child reads it from a file the
+server keeps. Every job's child is forked from one spawner, forked before the server served anything, so
+each starts from the same memory. The server is a child subreaper (or the namespace's init), so a job's
+child and whatever it starts, double-forked or in a session of its own, are reparented to it and killed
+at `end`.
 """
 import ctypes
 import ctypes.util
@@ -24,13 +26,18 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
 import threading
+import time
 
 import child
 
-PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 36, 4
+PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 36, 4, 24, 47, 4
+CAPABILITY_VERSION_3 = 0x20080522
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 8, 32, 4096, 16384
-PROBES = {}  # probe lists by key, sent once and inherited by every child
+PROBES = {}  # probe lists by key: a file of each list's JSON, sent once and handed to every job of it
+SPAWNER = None  # (pid, its "go" pipe, the socket its children take their jobs from), where there is one
+JOB_UID = None  # the user id every job of this server runs as (None: the server's own)
 LIBC = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
 
 
@@ -49,6 +56,22 @@ def mount(source, target, fstype=None, flags=0, data=None):
     if LIBC.mount(encode(source), encode(target), encode(fstype), flags, encode(data)) != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"mount {target}: {os.strerror(errno)}")
+
+
+def keep_only(capabilities):
+    """Drop every capability but `capabilities` (numbers) from the bounding set, the ambient set and what
+    this process holds, before anything else runs."""
+    with open("/proc/sys/kernel/cap_last_cap") as last:
+        every = range(int(last.read()) + 1)
+    for capability in every:
+        if capability not in capabilities and LIBC.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            refuse(f"could not drop capability {capability}: {os.strerror(ctypes.get_errno())}")
+    LIBC.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    mask = sum(1 << capability for capability in capabilities)
+    header = (ctypes.c_uint32 * 2)(CAPABILITY_VERSION_3, 0)
+    data = (ctypes.c_uint32 * 6)(mask, mask, 0, 0, 0, 0)  # effective, permitted, inheritable; twice 32 bits
+    if LIBC.capset(header, data) != 0:
+        refuse(f"could not drop capabilities: {os.strerror(ctypes.get_errno())}")
 
 
 # ---- the namespace's file system (root, in a fresh mount namespace only) ----------------------------
@@ -127,6 +150,11 @@ def confine(job, fds):
     """In the forked child: a session of its own, limits, the job user, the staged folder, output fds."""
     config_fd, results_fd, output_fd = fds
     os.setsid()
+    try:  # when the job's processes together go over their memory bound, the kernel stops one of them
+        with open("/proc/self/oom_score_adj", "w") as score:
+            score.write("1000")
+    except OSError:
+        pass
     limits = job["limits"]
     for name, value in (("RLIMIT_CPU", limits["cpu"]), ("RLIMIT_AS", limits["memory"]),
                         ("RLIMIT_FSIZE", limits["file"]), ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", limits["nproc"])):
@@ -157,26 +185,69 @@ def confine(job, fds):
     return config_fd, results_fd
 
 
-def start_job(job, fds, control):
+def run_job(job, fds):
+    """In the job's own process: confine it, read its configuration and probes, and answer them."""
+    try:
+        config_fd, results_fd = confine(job, fds[:3])
+        with os.fdopen(config_fd, encoding="utf-8") as source:
+            config = json.load(source)
+        config["probes"] = json.loads(os.pread(fds[3], os.fstat(fds[3]).st_size, 0))
+        os.close(fds[3])
+        config["staged"] = inside(config["staged"], job.get("jail"))
+        config["results_fd"] = results_fd
+        # A deep topological sort recurses through Python frames; give it a large stack of its own.
+        threading.stack_size(256 * 1024 * 1024)
+        worker = threading.Thread(target=child.run, args=(config,))
+        worker.start()
+        worker.join()
+    finally:
+        child.flush_output()
+        os._exit(0)
+
+
+def start_spawner(control_fd):
+    """Fork the process that every job's child is forked from, before the server has served anything: each
+    job then starts from the same memory whatever jobs came before it on this server, and (address-space
+    randomisation being off) its objects lie where they lay when it was graded last. The spawner does
+    nothing but fork, so its own memory never changes; its children take their job from a socket of
+    their own, and it leaves their reaping to the kernel."""
+    go_read, go_write = os.pipe()
+    ours, theirs = socket.socketpair()
     pid = os.fork()
     if pid == 0:
-        try:
+        os.close(control_fd)
+        os.close(go_write)
+        ours.close()
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        while os.read(go_read, 1):
+            if os.fork() == 0:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.close(go_read)
+                message, fds, _, _ = socket.recv_fds(theirs, 1 << 16, 4)
+                theirs.sendall(str(os.getpid()).encode())
+                theirs.close()
+                run_job(json.loads(message), fds)
+        os._exit(0)
+    os.close(go_read)
+    theirs.close()
+    return pid, go_write, ours
+
+
+def start_job(job, fds, control):
+    """The pid of a new process running `job`: a child of the spawner, or of this server where there is
+    none (no /proc to see a job's end by)."""
+    fds = [*fds, PROBES[job["probes"]]]
+    if SPAWNER is None:
+        pid = os.fork()
+        if pid == 0:
             control.close()
-            config_fd, results_fd = confine(job, fds)
-            with os.fdopen(config_fd, encoding="utf-8") as source:
-                config = json.load(source)
-            config["probes"] = PROBES[config.pop("probes_key")]
-            config["staged"] = inside(config["staged"], job.get("jail"))
-            config["results_fd"] = results_fd
-            # A deep topological sort recurses through Python frames; give it a large stack of its own.
-            threading.stack_size(256 * 1024 * 1024)
-            worker = threading.Thread(target=child.run, args=(config,))
-            worker.start()
-            worker.join()
-        finally:
-            child.flush_output()
-            os._exit(0)
-    for fd in fds:
+            run_job(job, fds)
+    else:
+        _, go, jobs = SPAWNER
+        os.write(go, b"!")
+        socket.send_fds(jobs, [json.dumps(job).encode()], fds)
+        pid = int(jobs.recv(64))
+    for fd in fds[:3]:
         os.close(fd)
     return pid
 
@@ -221,13 +292,23 @@ def end_everything(job=None):
     Linux) only the job's process group can be found."""
     if job is not None:
         kill([job])
+        gone(job)
     while os.path.isdir("/proc/self"):
         reap()
-        pids = children()
+        pids = [pid for pid in children() if SPAWNER is None or pid != SPAWNER[0]]
         if not pids:
             break
         kill(pids)
     reap()
+
+
+def gone(pid):
+    """Wait (a little) for a job's process that is not ours to reap to be gone, so that its children have
+    been handed to us by the time we look for them."""
+    for _ in range(2000):
+        if not os.path.exists(f"/proc/{pid}"):
+            return
+        time.sleep(0.001)
 
 
 def reap():
@@ -238,6 +319,64 @@ def reap():
             return
         if pid == 0:
             return
+
+
+# ---- what a job leaves in the kernel: System V IPC objects -------------------------------------------
+
+IPC_RMID = 0
+SYSV = (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl"))
+
+
+def owned_ipc(uid):
+    """(kind, id) of every System V object the user `uid` owns or created."""
+    found = []
+    for kind, _ in SYSV:
+        try:
+            with open(f"/proc/sysvipc/{kind}") as table:
+                header, *rows = [line.split() for line in table]
+        except OSError:
+            continue
+        found += [(kind, int(row[1])) for row in rows if str(uid) in (dict(zip(header, row)).get("uid"),
+                                                                      dict(zip(header, row)).get("cuid"))]
+    return found
+
+
+def remove_ipc(uid):
+    """Remove every System V shared memory segment, message queue and semaphore set of the job user, so
+    that none outlives its job (the fallback isolations have no IPC namespace, and a server's namespace
+    lasts for all its jobs). Removed by a helper that is that user, their owner or creator: the server
+    itself holds no capability that may remove another user's."""
+    leftovers = owned_ipc(uid) if uid is not None else []
+    if not leftovers:
+        return
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            controls = dict(SYSV)
+            for kind, identity in leftovers:
+                call = getattr(LIBC, controls[kind])
+                call(identity, 0, IPC_RMID, None) if kind == "sem" else call(identity, IPC_RMID, None)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def kept_file(source_fd, replaced=None):
+    """A file holding everything read from `source_fd` (closed), for jobs to read from the start."""
+    if replaced is not None:
+        os.close(replaced)
+    if hasattr(os, "memfd_create"):
+        kept = os.memfd_create("probes")
+    else:
+        kept, path = tempfile.mkstemp()
+        os.unlink(path)
+    with os.fdopen(source_fd, "rb") as source:
+        while chunk := source.read(1 << 16):
+            os.write(kept, chunk)
+    return kept
 
 
 def serve(control):
@@ -252,11 +391,11 @@ def serve(control):
         if "run" in request:
             reply = {"pid": start_job(request["run"], fds, control)}
         elif "probes" in request:
-            with os.fdopen(fds[0], encoding="utf-8") as source:
-                PROBES[request["probes"]] = json.load(source)
+            PROBES[request["probes"]] = kept_file(fds[0], PROBES.get(request["probes"]))
             reply = {"kept": request["probes"]}
         else:
             end_everything(request.get("end"))
+            remove_ipc(JOB_UID)
             reply = {"ended": request.get("end")}
         control.sendall(json.dumps(reply).encode())
 
@@ -268,10 +407,14 @@ def refuse(reason):
 
 
 def main():
+    global JOB_UID, SPAWNER
     setup = json.loads(sys.stdin.readline())
     prctl(PR_SET_DUMPABLE, 0)
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     uid, mode = setup.get("uid"), setup["mode"]
+    JOB_UID = uid
+    if setup.get("capabilities") is not None:
+        keep_only(setup["capabilities"])
     closed = [found[0] for found in map(closed_ancestor, setup["reach"]) if found]
     if mode == "unshare":
         allowlisted_root(setup["allow"], setup["way"], setup["base"])
@@ -284,6 +427,8 @@ def main():
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # What the server holds lives as long as it: a job's garbage collections need not walk it again.
     gc.freeze()
+    if os.path.isdir("/proc/self"):
+        SPAWNER = start_spawner(setup["control"])
     sys.stdout.write(f"ready {json.dumps(uid)}\n")  # the user id jobs run as
     sys.stdout.flush()
     control = socket.socket(fileno=setup["control"])
