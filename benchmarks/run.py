@@ -157,9 +157,12 @@ class PeakSampler:
 # -------------------------------------------------------------- measuring one commit (its own process)
 
 def limits():
-    from grader.sandbox.process import Limits
+    try:
+        from grader.sandbox.process import JobLimits
+    except ImportError:  # a commit measured beside this one that names it as it did then
+        from grader.sandbox.process import Limits as JobLimits
 
-    return Limits(probe_seconds=float(LIMIT_ARGS[1]), total_seconds=float(LIMIT_ARGS[3]),
+    return JobLimits(probe_seconds=float(LIMIT_ARGS[1]), total_seconds=float(LIMIT_ARGS[3]),
                   cpu_seconds=int(float(LIMIT_ARGS[3])) + 1)
 
 
@@ -199,15 +202,21 @@ def check_figures(trees: list[tuple[str, Path]], repeat: int) -> list[dict]:
 def batch(folder: Path, out: Path, jobs: int) -> dict:
     """Grade like `micrograde grade --force` does, keeping each submission's time."""
     from grader.assignment import load_assignment
-    from grader.batch.discover import discover
     from grader.batch.runner import grade_entries
     from grader.batch.store import StudentStore, content_hash, grader_key
-    from grader.batch.summary import rebuild
+
+    try:
+        from grader.batch.rebuild import rebuild
+        from grader.batch.submissions import find_submissions
+    except ImportError:  # a commit measured beside this one, from before these modules
+        from grader.batch.discover import discover as find_submissions
+
+        from grader.batch.summary import rebuild
 
     assignment = load_assignment()
     work = out.parent / f"{out.name}-work"
     work.mkdir(parents=True, exist_ok=True)
-    _, entries = discover(folder, work)
+    _, entries = find_submissions(folder, work)
     store, key = StudentStore(out), grader_key(assignment)
     seconds: list[float] = []
 

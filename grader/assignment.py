@@ -29,7 +29,9 @@ class AssignmentError(ValueError):
 
 
 @dataclass(frozen=True)
-class Part:
+class AssignedPart:
+    """A part as one assignment grades it: the title its students read and its points. What the part is
+    (an `Op`, or one of backward, zero_grad and train) is declared once, in grader/parts.py."""
     id: str
     title: str
     points: float
@@ -41,7 +43,7 @@ class Assignment:
     title: str
     template: str
     stubs: tuple[str, ...]
-    parts: tuple[Part, ...]
+    parts: tuple[AssignedPart, ...]
     directory: Path
     hidden: tuple[str, ...] = ()
     student_edition: str | None = None
@@ -64,7 +66,7 @@ class Assignment:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         return folder
 
-    def part(self, part_id: str) -> Part:
+    def part(self, part_id: str) -> AssignedPart:
         for part in self.parts:
             if part.id == part_id:
                 return part
@@ -146,14 +148,14 @@ def load_assignment(name_or_path: str | Path = "micrograd") -> Assignment:
     )
 
 
-def read_part(raw: object, path: Path) -> Part:
+def read_part(raw: object, path: Path) -> AssignedPart:
     """One [[parts]] table: a string id, an optional title and a number of points."""
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
         raise AssignmentError(f"{path}: every [[parts]] entry needs an `id` string, got {raw!r}")
     points = raw.get("points", 0)
     if isinstance(points, bool) or not isinstance(points, int | float) or points < 0:
         raise AssignmentError(f"{path}: part {raw['id']!r} has points {points!r}; give a number of 0 or more")
-    return Part(raw["id"], str(raw.get("title", raw["id"])), float(points))
+    return AssignedPart(raw["id"], str(raw.get("title", raw["id"])), float(points))
 
 
 def checks_of(part_id: str, checks_dir: Path | None = None) -> tuple[str, ...]:

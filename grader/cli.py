@@ -1,7 +1,8 @@
-"""The `micrograde` command: one subcommand per job, each in its own module under grader/commands/.
+"""The `micrograde` command: one subcommand for each thing it does, each in its own module under
+grader/commands/.
 
 A subcommand module provides `HELP` (one line), `configure(parser)` to declare its arguments, and
-`run(args) -> int` returning the exit status. Adding a job means adding one module and one name here.
+`run(args) -> int` returning the exit status. Adding a command means adding one module and one name here.
 """
 from __future__ import annotations
 

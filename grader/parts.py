@@ -88,8 +88,8 @@ class Op:
     @property
     def method(self) -> str:
         """The method of the engine's class this op goes through, to tell "missing" from "broken"."""
-        kind, name = self.syntax
-        return DUNDERS.get(name, f"__{name}__") if kind == "operator" else name
+        via, name = self.syntax
+        return DUNDERS.get(name, f"__{name}__") if via == "operator" else name
 
     def label(self, values: list, number: tuple[str, float] | None = None) -> str:
         """The case as a report names it, e.g. `a * b @ 1.5, -2.25` or `2.0 + a`."""
@@ -108,7 +108,8 @@ DUNDERS = {"add": "__add__", "mul": "__mul__", "sub": "__sub__", "truediv": "__t
 
 @dataclass(frozen=True)
 class Part:
-    """A part graded by its own file of checks, grader/checks/test_<id>.py."""
+    """A part that is not one op (backward, zero_grad, train), graded by its own file of checks,
+    grader/checks/test_<id>.py. Its title and points in a course are the assignment's (`AssignedPart`)."""
     id: str
     concept: str
 
@@ -139,7 +140,10 @@ def relu_misconceptions(xs, k, out):
     x = xs[0]
     return [("You multiplied by the output value instead of the step (1 where x > 0, else 0).",
              [out if isinstance(out, float) else 0.0]),
-            ("The step is inverted: it must be 1 where x > 0 and 0 where x < 0.", [1.0 if x < 0 else 0.0])]
+            (("The gate is missing: the gradient passes where x < 0 too; it must pass only where x > 0 "
+             "(times `out.data > 0`)."), [1.0]),
+            (("The gate is inverted: the gradient passes where x < 0 and is blocked where x > 0; it must be "
+             "the other way round."), [1.0 if x < 0 else 0.0])]
 
 
 def sigmoid_misconceptions(xs, k, out):

@@ -14,15 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
+from grader.contract import ENGINE_NAMES
 from grader.judge.evidence import Evidence
 from grader.judge.session import run_checks
 from grader.judge.statements import read_sources
 from grader.load import Submission, SubmissionError, load_submission
 from grader.parts import assignment_ops
 from grader.probes.plan import Plan, asked_parts
-from grader.probes.shape import CONTRACT
 from grader.reference import complete, grading_plan, has_reference, kit_source, reference_answers
-from grader.sandbox.process import Limits, run_child, sandbox, unanswered
+from grader.sandbox.process import JobLimits, run_child, sandbox, unanswered
 from grader.score import GradeResult, score
 from grader.secret import content_digest, inputs_seed, instructor_secret
 
@@ -38,7 +38,7 @@ class Probed:
     load_problems: list[str] = field(default_factory=list)  # of a notebook's or script's exploration
 
 
-def probe_submission(path: Path, name: str | None = None, limits: Limits | None = None,
+def probe_submission(path: Path, name: str | None = None, limits: JobLimits | None = None,
                      assignment: Assignment | None = None, parts: Sequence[str] | None = None,
                      public_inputs: bool = False, meanwhile: Callable[[], object] | None = None) -> Probed:
     """Load and probe one submission in a private temporary folder, removed afterwards, with the inputs of
@@ -47,7 +47,7 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
     others, and the graphs and other probes of those parts). The reference answers them while the first
     child works, and so does `meanwhile`, the caller's own work."""
     name = name or Path(path).name or Path(path).resolve().name
-    limits = limits or Limits()
+    limits = limits or JobLimits()
     assignment = assignment or load_assignment()
     selection = tuple(sorted(set(parts))) if parts else None
     workdir = sandbox().workdir()
@@ -60,21 +60,22 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
         # The judge always sees the whole plan: a probe not asked has no answer, which only the checks of
         # parts left out read.
         plan = grading_plan(assignment, None) if public_inputs else plan_for(assignment, name, submission)
-        stages = [(kit, plan.stage(stage, selection)) for stage, kit in (("engine", None), ("train", kit_source()))]
-        asked = [probe["id"] for _, probes in stages for probe in probes]
+        children = [(kit, plan.for_child(child, selection))
+                    for child, kit in (("engine", None), ("train", kit_source()))]
+        asked = [probe["id"] for _, probes in children for probe in probes]
 
         def while_the_child_works() -> None:
             complete(reference_answers(plan), asked)
             if meanwhile is not None:
                 meanwhile()
-        results, output, load = probe_stages(submission, stages, limits, assignment, while_the_child_works)
+        results, output, load = ask_children(submission, children, limits, assignment, while_the_child_works)
         sources.only(load.get("modules", []))
         if (broken := syntax_error(load, submission)) is not None:
             return Probed(name, None, [], output=output, error=broken)
         problems = load_problems(load, submission)
         # A notebook's or script's exploration that fails at import is no news to its author, who saw it fail
         # in the kernel: the report stays quiet, the instructor's output.txt keeps it.
-        quiet = problems if submission.kind == "module" else []
+        quiet = problems if submission.staged_as == "module" else []
         notes = list(submission.notes) + [problem for problem in problems if problem not in quiet]
         notes += shape_notes(load, assignment)
         evidence = Evidence(list(plan.probes), results, reference_answers(plan), locate=submission.locate, load=load,
@@ -84,18 +85,18 @@ def probe_submission(path: Path, name: str | None = None, limits: Limits | None 
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def probe_stages(submission: Submission, stages: list, limits: Limits, assignment: Assignment,
+def ask_children(submission: Submission, children: list, limits: JobLimits, assignment: Assignment,
                  meanwhile) -> tuple[dict[str, dict], str, dict]:
-    """Each stage's (kit, probes) answered by a sandboxed child of its own: the answers by probe id, the
+    """Each child's (kit, probes) answered by a sandboxed child of its own: the answers by probe id, the
     printed output, and what the first child found loading the code (a package that does not compile ends
     it). `meanwhile` is this process's work while the first child runs."""
     results: dict[str, dict] = {}
     output, load = "", {}
-    deadline = time.monotonic() + limits.total_seconds  # the submission's, all its stages together
-    for kit, probes in stages:
+    deadline = time.monotonic() + limits.total_seconds  # the submission's, all its children together
+    for kit, probes in children:
         if not probes:
             continue
-        run = run_child(submission.staged, submission.kind, probes, kit_source=kit, limits=limits,
+        run = run_child(submission.staged, submission.staged_as, probes, kit_source=kit, limits=limits,
                         strict=assignment.strict_names, meanwhile=meanwhile, deadline=deadline)
         meanwhile = None
         results.update({probes[i]["id"]: result for i, result in run.results.items()})
@@ -106,7 +107,7 @@ def probe_stages(submission: Submission, stages: list, limits: Limits, assignmen
         if not run.loaded:
             # The code never finished loading (it spins or dies on import): another child would only do
             # the same, at the cost of another time limit.
-            results.update({probe["id"]: unanswered() for _, later in stages for probe in later
+            results.update({probe["id"]: unanswered() for _, later in children for probe in later
                             if probe["id"] not in results})
             break
     return results, output, load
@@ -140,7 +141,7 @@ def shape_notes(load: dict, assignment: Assignment) -> list[str]:
         notes.append(f"{words}the engine could not be used: {shape['problem'][:300]}")
     elif isinstance(shape, dict):
         different = [f"{ROLE_WORDS[role]} `{shape[role]}`" for role in ROLE_WORDS
-                     if isinstance(shape.get(role), str) and shape[role] != CONTRACT.get(role, shape[role])]
+                     if isinstance(shape.get(role), str) and shape[role] != ENGINE_NAMES.get(role, shape[role])]
         if shape.get("style") == "local_grads" and isinstance(shape.get("local_grads"), str):
             different.append(f"local gradients stored in `{shape['local_grads']}` (no `_backward` closures)")
         if different:
@@ -254,7 +255,7 @@ def _finite(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def grade_one(path: Path, assignment: Assignment | None = None, limits: Limits | None = None,
+def grade_one(path: Path, assignment: Assignment | None = None, limits: JobLimits | None = None,
               parts: Sequence[str] | None = None, name: str | None = None,
               meanwhile: Callable[[], object] | None = None) -> GradeResult:
     """Grade one submission; with `parts`, only those parts are probed and reported. `meanwhile` is the

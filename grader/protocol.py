@@ -1,5 +1,6 @@
 """The sandbox boundary, declared once: what the child sends, what an answer to each probe kind holds, and
-what makes an answer complete. Standard library only: the sandboxed child imports this file too.
+what makes an answer complete. Standard library only (and its neighbour `contract`): the sandboxed child
+imports this file too.
 
 The child writes one JSON line per event to its results pipe:
   {"load": {"found": [...], "problems": [...], "shape": {...}, "ambiguous": [...]}}   once, after import
@@ -28,6 +29,11 @@ import math
 import re
 from dataclasses import dataclass
 from itertools import accumulate
+
+try:
+    from grader import contract
+except ImportError:  # in the sandboxed child, beside contract.py
+    import contract
 
 MAX_TEXT = 300  # characters of any message the child sends
 
@@ -155,7 +161,6 @@ MAX_PROBLEMS = 20
 MAX_MODULES = 200  # staged files a load record may name as imported: the loader stages no more
 SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_INT_DIGITS = 300  # a float holds no integer of more digits (its largest, about 1.8e308, has 309)
-NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
 
 # Bytes that matter to nesting: quotes and brackets. Everything else is deleted before counting.
 _OTHER_BYTES = bytes(b for b in range(256) if b not in b'"[]{}')
@@ -217,7 +222,7 @@ def text(value: str, limit: int = MAX_KEPT_TEXT) -> str:
     return SURROGATE.sub("\ufffd", value)
 
 
-def check_record(raw: object, probes: int, first: int) -> Record:
+def validate_record(raw: object, probes: int, first: int) -> Record:
     """`raw` as a record of the protocol for a child answering probes `first` to `probes - 1`."""
     if not isinstance(raw, dict) or len(raw) > 2:
         raise BadRecord("a result line that is not a record")
@@ -296,7 +301,7 @@ def bounded_load(value: object) -> dict:
         raise BadRecord("a load record without its lists of names and problems")
     shape = value.get("shape")
     ambiguous = value.get("ambiguous")
-    return {"found": [name for name in NAMES if name in found[:MAX_ITEMS]],
+    return {"found": [name for name in contract.NAMES if name in found[:MAX_ITEMS]],
             "problems": [{k: v for k, v in bounded(p).items() if k != "note"}  # notes are the grader's to add
                          for p in problems[:MAX_PROBLEMS] if isinstance(p, dict)],
             "shape": {k: v for k, v in bounded(shape).items() if isinstance(v, str | None)}

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from grader.assignment import Assignment
+from grader.contract import ENGINE_FILE, MODEL_CLASSES, PACKAGE
 from grader.data import REFERENCE_RESULTS_FILE
 from grader.parts import OPS, assignment_ops, is_op
 from grader.paths import REFERENCE_DIR
@@ -28,12 +29,11 @@ from grader.probes.runners import raise_recursion_limit, run_probe
 from grader.probes.shape import discover
 from grader.secret import inputs_seed, instructor_secret
 
-PACKAGE = REFERENCE_DIR / "micrograd"
+REFERENCE_PACKAGE = REFERENCE_DIR / PACKAGE
 # The file name the reference's code carries: the same wherever the checkout is, so the answers the student
 # edition ships (which name the file a backward was found in) hold no path of the machine that built them.
-SOURCE_NAME = "reference/micrograd/{}"
+SOURCE_NAME = f"reference/{PACKAGE}/{{}}"
 KIT_FILE = Path(__file__).resolve().parent / "probes" / "kit.py"
-KIT_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP")
 # The reference's own train() on the kit, with one thing changed: the loops the judge tells apart.
 LOOP_VARIANTS = ("no_zero_grad", "two_steps")
 
@@ -44,7 +44,7 @@ class ReferenceMissing(RuntimeError):
 
 def has_reference() -> bool:
     """True in the instructor's checkout, False in the student edition."""
-    return PACKAGE.is_dir()
+    return REFERENCE_PACKAGE.is_dir()
 
 
 @lru_cache(maxsize=1)
@@ -52,13 +52,13 @@ def reference_api() -> dict:
     """The reference's names, as the probe runners expect them (`kit` builds a fresh model kit).
     Only the instructor's checkout has them: raises ReferenceMissing in the student edition."""
     if not has_reference():
-        raise ReferenceMissing(f"the reference solution is not installed here (no {PACKAGE})")
+        raise ReferenceMissing(f"the reference solution is not installed here (no {REFERENCE_PACKAGE})")
     namespace = {"__name__": "reference"}
-    exec(compile(_engine_source(), SOURCE_NAME.format("engine.py"), "exec"), namespace)  # noqa: S102 - our own code
+    exec(compile(_engine_source(), SOURCE_NAME.format(ENGINE_FILE), "exec"), namespace)  # noqa: S102 - our own code
     train_namespace = {"__name__": "reference_train"}
-    exec(compile((PACKAGE / "train.py").read_text(encoding="utf-8"), SOURCE_NAME.format("train.py"), "exec"),  # noqa: S102
-         train_namespace)
-    api = {name: namespace[name] for name in KIT_NAMES}
+    train_code = (REFERENCE_PACKAGE / "train.py").read_text(encoding="utf-8")
+    exec(compile(train_code, SOURCE_NAME.format("train.py"), "exec"), train_namespace)  # noqa: S102 - our own code
+    api = {name: namespace[name] for name in MODEL_CLASSES}
     api["train"] = train_namespace["train"]
     api["kit"] = make_kit
     api["engine"], _ = discover([api["Value"]], {})
@@ -67,9 +67,9 @@ def reference_api() -> dict:
 
 def _engine_source() -> str:
     """The reference's engine.py followed by its nn.py, without the import that joins them."""
-    engine = (PACKAGE / "engine.py").read_text(encoding="utf-8")
-    nn = (PACKAGE / "nn.py").read_text(encoding="utf-8")
-    nn = re.sub(r"^from micrograd\.engine import Value\n", "", nn, flags=re.MULTILINE)
+    engine = (REFERENCE_PACKAGE / ENGINE_FILE).read_text(encoding="utf-8")
+    nn = (REFERENCE_PACKAGE / "nn.py").read_text(encoding="utf-8")
+    nn = re.sub(rf"^from {PACKAGE}\.engine import Value\n", "", nn, flags=re.MULTILINE)
     return engine + "\n\n" + nn
 
 
@@ -83,7 +83,7 @@ def make_kit() -> dict:
     """A fresh kit: its classes are new on every call, so instrumenting one leaks into no other."""
     namespace = {"__name__": "kit"}
     exec(_kit_code(), namespace)  # noqa: S102 - our own code
-    return {name: namespace[name] for name in KIT_NAMES}
+    return {name: namespace[name] for name in MODEL_CLASSES}
 
 
 @lru_cache(maxsize=1)
@@ -97,8 +97,8 @@ def reference_forward(op: str, args: list) -> float | None:
     Value = reference_api()["Value"]
     try:
         values = [Value(a) if i == 0 or not OPS[op].exponent else a for i, a in enumerate(args)]
-        kind, name = OPS[op].syntax
-        out = getattr(operator, name)(*values) if kind == "operator" else getattr(values[0], name)(*values[1:])
+        via, name = OPS[op].syntax
+        out = getattr(operator, name)(*values) if via == "operator" else getattr(values[0], name)(*values[1:])
         data = out.data
     except (ArithmeticError, ValueError, TypeError):
         return None
@@ -275,7 +275,7 @@ def shipped_plan(seed: int) -> Plan | None:
 def shipped_data() -> dict:
     """The reference's answers as the student edition's build wrote them."""
     if not REFERENCE_RESULTS_FILE.is_file():
-        raise ReferenceMissing(f"neither the reference solution ({PACKAGE}) nor its answers "
+        raise ReferenceMissing(f"neither the reference solution ({REFERENCE_PACKAGE}) nor its answers "
                                f"({REFERENCE_RESULTS_FILE}) are installed; build the student edition "
                                "with `make dist-student`")
     data = json.loads(REFERENCE_RESULTS_FILE.read_text(encoding="utf-8"))

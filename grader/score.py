@@ -2,42 +2,63 @@
 
 Partial credit within a part is the share of its checks passed. A check's status is "passed", "failed"
 (wrong numbers) or "error" (the student's code raised, hung or was not written, so nothing could be
-compared). The result object here is what every report format writes.
+compared); a check that did not pass carries its `Finding` (grader/findings.py), with the points it cost.
+The result object here is what every report format writes.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from grader import __version__
 from grader.assignment import Assignment
-from grader.judge.diagnoses import ERROR_DIAGNOSES, PRIORITY
+from grader.findings import Finding
+from grader.judge.diagnoses import PRIORITY, describe
 
-# How a failure names the stub it ran into ("... raises NotImplementedError: Task mul: ...") or the given
-# code's building blocks ("neg is built on mul, which ...").
-_STUB_RAISED = re.compile(r"NotImplementedError: Task (\w+)\b")
-_BUILT_ON = re.compile(r"is built on ([\w ]+?), which")
+# A check that raised something other than a finding: a bug of the grader's, never the student's.
+CHECK_BROKEN = "The grader could not run this check; please report it to the course staff."
+# The fields of a check's entry in the JSON report, in order; course staff script against them.
+FINDING_FIELDS = ("message", "diagnosis", "hint", "case", "expected", "got", "numerical", "file", "line", "graph")
 
 
 @dataclass
-class TestResult:
+class CheckResult:
+    """One check of one part: its status and points, and what it found when it did not pass."""
     name: str
     part: str
     check: str
     status: str
     score: float
     max_score: float
-    message: str
-    diagnosis: str | None = None
-    hint: str | None = None
-    case: str | None = None
-    expected: object = None
-    got: object = None
-    numerical: object = None
-    file: str | None = None
-    line: int | None = None
-    graph: dict | None = None
+    finding: Finding | None = None
     hidden: bool = False  # the assignment hides this check from students until grades are published
+
+    @property
+    def message(self) -> str:
+        """The sentence every report shows: the diagnosis' title, then what was found."""
+        if self.finding is None:
+            return "" if self.status == "passed" else CHECK_BROKEN
+        return f"{self.finding.title}. {self.finding.message}"
+
+    diagnosis = property(lambda self: self.finding and self.finding.diagnosis)
+    hint = property(lambda self: self.finding and self.finding.hint)
+    case = property(lambda self: self.finding and self.finding.case)
+    expected = property(lambda self: self.finding and self.finding.expected)
+    got = property(lambda self: self.finding and self.finding.got)
+    numerical = property(lambda self: self.finding and self.finding.numerical)
+    file = property(lambda self: self.finding and self.finding.file)
+    line = property(lambda self: self.finding and self.finding.line)
+    graph = property(lambda self: self.finding and self.finding.graph)
+
+    def to_json(self) -> dict:
+        data = {"name": self.name, "part": self.part, "check": self.check, "status": self.status,
+                "score": self.score, "max_score": self.max_score}
+        data.update({name: getattr(self, name) for name in FINDING_FIELDS})
+        data["hidden"] = self.hidden
+        finding = self.finding
+        data.update(severity=finding.severity, points_lost=finding.points_lost, cause=_plain(finding.cause),
+                    where=_plain(finding.where), built_on=list(finding.built_on), stubs=list(finding.stubs)) \
+            if finding else {}
+        return data
 
 
 @dataclass
@@ -59,7 +80,7 @@ class GradeResult:
     submission: str
     score: float
     max_score: float
-    tests: list[TestResult]
+    tests: list[CheckResult]
     parts: list[PartResult]
     status: str = "graded"
     notes: list[str] = field(default_factory=list)
@@ -73,6 +94,10 @@ class GradeResult:
     # The training losses of the default `train(...)` run: {"student": [...], "reference": [...]}, or None.
     curves: dict | None = None
 
+    def headline(self, part: str) -> CheckResult | None:
+        """The failing check of `part` whose finding heads its report, as every report chooses it."""
+        return next(iter(headline_first([t for t in self.tests if t.part == part and t.status != "passed"])), None)
+
     @property
     def all_passed(self) -> bool:
         return self.status == "graded" and all(t.status == "passed" for t in self.tests)
@@ -82,7 +107,7 @@ class GradeResult:
         mapped field by field, not deep-copied (which `asdict` does, at the cost of every number in every
         graph, for every student of a class)."""
         data = _fields(self)
-        data["tests"] = [_fields(test) for test in self.tests]
+        data["tests"] = [test.to_json() for test in self.tests]
         data["parts"] = [_fields(part) for part in self.parts]
         data.pop("load_problems")
         if not include_output:
@@ -92,6 +117,10 @@ class GradeResult:
 
 def _fields(instance) -> dict:
     return {f.name: getattr(instance, f.name) for f in fields(instance)}
+
+
+def _plain(record) -> dict | None:
+    return None if record is None else _fields(record)
 
 
 def score(submission: str, raw_tests: list[dict], assignment: Assignment, notes: list[str] | None = None,
@@ -121,29 +150,29 @@ def score(submission: str, raw_tests: list[dict], assignment: Assignment, notes:
                        output=output, assignment=assignment.id)
 
 
-def _test_result(raw: dict, part: str, share: float) -> TestResult:
+def _test_result(raw: dict, part: str, share: float) -> CheckResult:
     meta = raw["metadata"]
     finding = meta.get("finding")
     name = f"{part}: {meta['doc'] or meta['check']}"
     if raw["outcome"] == "passed":
-        return TestResult(name, part, meta["check"], "passed", share, share, "")
-    if finding is None:
-        return TestResult(name, part, meta["check"], "error", 0.0, share,
-                          "The grader could not run this check; please report it to the course staff.")
-    status = "error" if finding["diagnosis"] in ERROR_DIAGNOSES else "failed"
-    return TestResult(name, part, meta["check"], status, 0.0, share, f"{finding['title']}. {finding['message']}",
-                      diagnosis=finding["diagnosis"], hint=finding["hint"], case=finding["case"],
-                      expected=finding["expected"], got=finding["got"], numerical=finding["numerical"],
-                      file=finding["file"], line=finding["line"], graph=finding.get("graph"))
+        return CheckResult(name, part, meta["check"], "passed", share, share)
+    if not isinstance(finding, Finding):
+        return CheckResult(name, part, meta["check"], "error", 0.0, share)
+    status = "error" if finding.severity == "error" else "failed"
+    return CheckResult(name, part, meta["check"], status, 0.0, share,
+                       replace(finding, part=part, check=meta["check"], points_lost=share))
 
 
-def _part_result(part, results: list[TestResult]) -> PartResult:
+def _part_result(part, results: list[CheckResult]) -> PartResult:
     failed = [r for r in results if r.status != "passed"]
-    # A stub still in place means the part was not started: the given code around it earns nothing.
     unstarted = [r for r in failed if r.diagnosis == "not_started"]
-    if unstarted:
+    # A stub still in place means the part was not started, and a bug that breaks every training run through
+    # the part costs all of it: the given code around it, and the checks that happen not to show it, earn nothing.
+    if unstarted or any(not describe(r.diagnosis).partial for r in failed if r.finding is not None):
         for r in results:
             r.score = 0.0
+            if r.finding is not None:
+                r.finding = replace(r.finding, points_lost=r.max_score)
     passed = sum(r.status == "passed" for r in results)
     earned = round(sum(r.score for r in results), 6)
     if not failed:
@@ -160,7 +189,7 @@ def _part_result(part, results: list[TestResult]) -> PartResult:
                       diagnosis=first.diagnosis if first else None, message=first.message if first else "")
 
 
-def _mark_waiting(parts: list[PartResult], tests: list[TestResult]) -> None:
+def _mark_waiting(parts: list[PartResult], tests: list[CheckResult]) -> None:
     """A part that fails only because it runs into tasks not started yet "waits for" those tasks: it is
     not wrong, and its report line says what to do first instead of showing a failure."""
     not_started = [p.id for p in parts if p.status == "not started"]
@@ -177,26 +206,25 @@ def _mark_waiting(parts: list[PartResult], tests: list[TestResult]) -> None:
             part.message = f"waits for {' and '.join(part.waits_for)}"
 
 
-def _unstarted_blockers(test: TestResult, not_started: list[str]) -> set[str]:
+def _unstarted_blockers(test: CheckResult, not_started: list[str]) -> set[str]:
     """The not-started tasks a failing check of another part ran into."""
-    named = set(_STUB_RAISED.findall(test.message)) | _built_on(test)
+    named = set(test.finding.stubs if test.finding else ()) | _built_on(test)
     return (named & set(not_started)) - {test.part}
 
 
-def _built_on(test: TestResult) -> set[str]:
-    built = _BUILT_ON.search(test.message) if test.diagnosis == "built_on_broken" else None
-    return set(built.group(1).split(" and ")) if built else set()
+def _built_on(test: CheckResult) -> set[str]:
+    return set(test.finding.built_on) if test.finding else set()
 
 
-def by_specificity(failed: list[TestResult]) -> list[TestResult]:
+def by_specificity(failed: list[CheckResult]) -> list[CheckResult]:
     """Failed checks, the one whose diagnosis should head the part first: by PRIORITY, however many checks
     a more generic diagnosis fails; among equals, the one that points at a line, then check order."""
-    def rank(r: TestResult) -> tuple[int, bool]:
+    def rank(r: CheckResult) -> tuple[int, bool]:
         return (PRIORITY.index(r.diagnosis) if r.diagnosis in PRIORITY else len(PRIORITY), r.line is None)
     return sorted(failed, key=rank)
 
 
-def headline_first(failed: list[TestResult]) -> list[TestResult]:
+def headline_first(failed: list[CheckResult]) -> list[CheckResult]:
     """A part's failed checks with the one its headline comes from first, the others in check order: what
     every report shows in full, so the diagnosis and the `file:line` a student reads are the headline's."""
     unstarted = [r for r in failed if r.diagnosis == "not_started"]

@@ -24,11 +24,10 @@ from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
 from grader.authoring.markers import Region, parse_regions
+from grader.contract import FILES, PACKAGE
 from grader.parts import OPS, assignment_ops
 from grader.paths import REFERENCE_DIR
 
-PACKAGE = "micrograd"
-MUTATED_FILES = ("engine.py", "nn.py", "train.py")
 SAMPLE_SEED = 20240
 ORACLE_TIMEOUT = 30.0
 ORACLE_REL_TOL = 1e-9
@@ -44,7 +43,7 @@ class Mutant:
     """One planted bug: `source` is the whole mutated file, identical to the reference outside `line`'s statement."""
 
     id: str
-    task_id: str
+    part_id: str
     file: str
     line: int
     description: str
@@ -187,35 +186,35 @@ def _replace_statement(lines: list[str], statement: ast.stmt, new: ast.stmt) -> 
     return "".join(lines[:statement.lineno - 1] + [replacement] + lines[statement.end_lineno:])
 
 
-def generate_mutants(reference_dir: Path = REFERENCE_DIR, tasks: set[str] | None = None) -> list[Mutant]:
-    """Every mutant of every solution region (of `tasks` only, when given), in file, line and site order;
+def generate_mutants(reference_dir: Path = REFERENCE_DIR, parts: set[str] | None = None) -> list[Mutant]:
+    """Every mutant of every solution region (of `parts` only, when given), in file, line and site order;
     duplicates by source dropped."""
     mutants: list[Mutant] = []
     seen: set[str] = set()
-    for name in MUTATED_FILES:
+    for name in FILES:
         path = reference_dir / PACKAGE / name
         text = path.read_text(encoding="utf-8")
         lines = text.splitlines(keepends=True)
         tree = ast.parse(text)
         relative = f"{PACKAGE}/{name}"
         for region in parse_regions(text, relative):
-            if tasks is not None and region.task_id not in tasks:
+            if parts is not None and region.part_id not in parts:
                 continue
             number = 0
             for statement in _simple_statements(tree, region):
                 collector = _Sites()
                 collector.visit(copy.deepcopy(statement))
                 for index, node in enumerate(collector.nodes):
-                    for kind, rewrite in _rewrites(node):
+                    for what, rewrite in _rewrites(node):
                         changed = _Sites(index, rewrite).visit(copy.deepcopy(statement))
-                        description = f"{kind}: `{_short(node)}` becomes `{_short(_site(changed, index))}`"
+                        description = f"{what}: `{_short(node)}` becomes `{_short(_site(changed, index))}`"
                         source = _replace_statement(lines, statement, changed)
                         if source == text or source in seen:
                             continue
                         seen.add(source)
                         number += 1
                         line = getattr(node, "lineno", statement.lineno)
-                        mutants.append(Mutant(f"{region.task_id}-{number:02d}", region.task_id, relative, line,
+                        mutants.append(Mutant(f"{region.part_id}-{number:02d}", region.part_id, relative, line,
                                               description, source))
     return mutants
 
@@ -225,14 +224,14 @@ def sample_mutants(mutants: list[Mutant], limit: int | None, seed: int = SAMPLE_
     if limit is None or limit >= len(mutants):
         return list(mutants)
     rng = random.Random(seed)
-    by_task: dict[str, list[Mutant]] = {}
+    by_part: dict[str, list[Mutant]] = {}
     for mutant in mutants:
-        by_task.setdefault(mutant.task_id, []).append(mutant)
-    for group in by_task.values():
+        by_part.setdefault(mutant.part_id, []).append(mutant)
+    for group in by_part.values():
         rng.shuffle(group)
     chosen: set[str] = set()
     while len(chosen) < limit:
-        for group in by_task.values():
+        for group in by_part.values():
             if group and len(chosen) < limit:
                 chosen.add(group.pop().id)
     return [m for m in mutants if m.id in chosen]
@@ -260,27 +259,27 @@ def graph(rng):
     for _ in range(rng.randint(3, 9)):
         a, b = rng.choice(pool), rng.choice(pool)
         c = rng.choice([-2.5, -1.0, 0.5, 1.5, 3.0])
-        kind = rng.randrange(17)
-        if kind == 0: out = a + b
-        elif kind == 1: out = a - b
-        elif kind == 2: out = a * b
-        elif kind == 3: out = a / safe(b, pool)
-        elif kind == 4: out = safe(a, pool) ** rng.choice([2, 3, -1, -2, 0.5])
-        elif kind == 5: out = safe(a, pool).exp()
-        elif kind == 6: out = a.tanh()
-        elif kind == 7:
+        pick = rng.randrange(17)
+        if pick == 0: out = a + b
+        elif pick == 1: out = a - b
+        elif pick == 2: out = a * b
+        elif pick == 3: out = a / safe(b, pool)
+        elif pick == 4: out = safe(a, pool) ** rng.choice([2, 3, -1, -2, 0.5])
+        elif pick == 5: out = safe(a, pool).exp()
+        elif pick == 6: out = a.tanh()
+        elif pick == 7:
             scaled = a * c
             r = scaled.relu()
             pool.extend([scaled, r])
             out = r * b
-        elif kind == 8: out = a + c
-        elif kind == 9: out = c + a
-        elif kind == 10: out = a - c
-        elif kind == 11: out = c - a
-        elif kind == 12: out = a * c
-        elif kind == 13: out = c * a
-        elif kind == 14: out = a / c
-        elif kind == 15: out = c / safe(a, pool)
+        elif pick == 8: out = a + c
+        elif pick == 9: out = c + a
+        elif pick == 10: out = a - c
+        elif pick == 11: out = c - a
+        elif pick == 12: out = a * c
+        elif pick == 13: out = c * a
+        elif pick == 14: out = a / c
+        elif pick == 15: out = c / safe(a, pool)
         else: out = (a * a).tanh() * b
         pool.append(out)
     out = pool[-1]
@@ -317,7 +316,7 @@ def op_cases(op, rng):
                 args = [leaves[0], 1.5]
             else:
                 args = leaves
-            fn = getattr(operator, op["name"]) if op["kind"] == "operator" else (lambda x: getattr(x, op["name"])())
+            fn = getattr(operator, op["name"]) if op["via"] == "operator" else (lambda x: getattr(x, op["name"])())
             out = fn(*args) * 1.7
             out.backward()
             rows.append([out.data] + [leaf.grad for leaf in leaves])
@@ -348,7 +347,7 @@ print(json.dumps(result))
 
 def oracle_ops(assignment: Assignment) -> str:
     """The assignment's ops as the oracle evaluates them, from their declarations."""
-    ops = [{"id": op.id, "kind": op.syntax[0], "name": op.syntax[1], "binary": op.arity == 2 and not op.exponent,
+    ops = [{"id": op.id, "via": op.syntax[0], "name": op.syntax[1], "binary": op.arity == 2 and not op.exponent,
             "exponent": op.exponent, "reflected": bool(op.reflected), "low": op.domain.low, "high": op.domain.high,
             "positive": op.domain.positive or op.exponent}
            for op in (OPS[i] for i in assignment_ops(part.id for part in assignment.parts))]
@@ -458,6 +457,6 @@ def selftest(limit: int | None = None, assignment: Assignment | None = None) -> 
 
     start = time.monotonic()
     assignment = assignment or load_assignment()
-    mutants = sample_mutants(generate_mutants(tasks={part.id for part in assignment.parts}), limit)
+    mutants = sample_mutants(generate_mutants(parts={part.id for part in assignment.parts}), limit)
     outcomes = evaluate(mutants, assignment)
     return summarize(outcomes, time.monotonic() - start), outcomes

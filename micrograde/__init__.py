@@ -12,7 +12,9 @@ __all__ = ["check"]
 
 def check(*parts: str, assignment: str = "micrograd"):
     """Grade the code of this notebook's executed cells, as `micrograde check` grades the saved notebook,
-    and return the report (shown as HTML in Jupyter and Colab, as text elsewhere)."""
+    and return the report, a `micrograde.notebook.Report`: shown once as the cell's output (HTML in Jupyter
+    and Colab, plain text elsewhere), with `passed`, `score`, `max_score`, `parts`, `findings` and
+    `to_json()` to read it from code (docs/notebook-api.md). Nothing is printed while it grades."""
     from micrograde.notebook import check as check_cells
 
     return check_cells(*parts, assignment=assignment)

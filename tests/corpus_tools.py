@@ -20,10 +20,12 @@ import sys
 import tomllib
 from pathlib import Path
 
+from grader.contract import FILES, NAMES, PACKAGE, module_name
+
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
 CORPUS_DIR = TESTS_DIR / "corpus"
-REFERENCE_PACKAGE = REPO_DIR / "reference" / "micrograd"
+REFERENCE_PACKAGE = REPO_DIR / "reference" / PACKAGE
 MUTANTS_FILE = CORPUS_DIR / "mutants.toml"
 VARIANTS_FILE = CORPUS_DIR / "correct.toml"
 
@@ -43,8 +45,7 @@ DIAGNOSES: dict[str, tuple[str, ...]] = {
     "train": ("no_zero_grad", "zero_grad_after_backward", "wrong_sign_update", "lr_ignored",
               "loss_not_sum_of_squares", "wrong_losses", "train_wrong_return", "not_started", "crash"),
 }
-PACKAGE_FILES = ("engine.py", "nn.py", "train.py")
-NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
+PACKAGE_FILES = tuple(FILES)
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -272,11 +273,9 @@ def load_api(path: Path) -> dict:
 
         sys.path.insert(0, str(path))
         api = {}
-        for module_name, names in (("micrograd.engine", ("Value",)),
-                                   ("micrograd.nn", ("Module", "Neuron", "Layer", "MLP")),
-                                   ("micrograd.train", ("train",))):
+        for file, names in FILES.items():
             try:
-                module = importlib.import_module(module_name)
+                module = importlib.import_module(module_name(file))
             except Exception:  # noqa: BLE001 - a broken module costs its own names only
                 module = None
             for name in names:

@@ -68,9 +68,9 @@ def authoring(*args: str) -> int:
 
 def test_regions_are_found_with_their_instruction_lines_and_indent():
     add, exp = parse_regions(SOURCE)
-    assert (add.task_id, add.instruction, add.begin, add.end, add.indent) == (
+    assert (add.part_id, add.instruction, add.begin, add.end, add.indent) == (
         "add", 'd(a+b)/da = 1; say "accumulate".', 6, 9, " " * 12)
-    assert (exp.task_id, exp.begin, exp.end, exp.indent) == ("exp", 13, 15, " " * 8)
+    assert (exp.part_id, exp.begin, exp.end, exp.indent) == ("exp", 13, 15, " " * 8)
 
 
 def test_stub_replaces_a_region_by_a_todo_and_an_error_naming_the_task():
@@ -122,7 +122,7 @@ def test_bad_markers_name_the_file_and_line(text, line, message):
 
 
 def test_every_region_of_the_reference_is_a_known_part():
-    regions = [r.task_id for name, text in reference_sources(REPO_DIR).items() for r in parse_regions(text, name)]
+    regions = [r.part_id for name, text in reference_sources(REPO_DIR).items() for r in parse_regions(text, name)]
     assert sorted(regions) == sorted(["add", "mul", "pow", "exp", "tanh", "relu", "sigmoid", "log", "backward",
                                       "zero_grad", "train"])
     assert set(ASSIGNMENT.stubs) <= set(regions)

@@ -19,8 +19,8 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.batch import runner
-from grader.batch.discover import Entry, discover
 from grader.batch.store import OUTPUT_LIMIT, StudentStore
+from grader.batch.submissions import Entry, find_submissions
 from grader.batch.summary import rows, summary_markdown
 from grader.cli import main
 from grader.paths import REFERENCE_DIR
@@ -143,7 +143,7 @@ def test_layout_ids(tmp_path):
     (canvas / "smithjane_1234_5678_engine.py").write_text("x = 1\n")
     (canvas / "smithjane_1234_5678_nn.py").write_text("y = 1\n")
     (canvas / "doejohn_late_42_99_micrograd.ipynb").write_text("{}")
-    layout, entries = discover(canvas, tmp_path / "work")
+    layout, entries = find_submissions(canvas, tmp_path / "work")
     assert layout == "canvas"
     assert [e.id for e in entries] == ["doejohn_42", "smithjane_1234"]
     assert sorted(p.name for p in entries[1].path.iterdir()) == ["engine.py", "nn.py"]
@@ -154,13 +154,13 @@ def test_layout_ids(tmp_path):
     (scope / "submission_metadata.yml").write_text(
         "submission_111:\n  :submitters:\n  - :name: Jane\n    :sid: 'js42'\n    :email: j@x.edu\n"
         "submission_222:\n  :submitters:\n  - :name: John\n    :email: jd@x.edu\n")
-    layout, entries = discover(scope, tmp_path / "work2")
+    layout, entries = find_submissions(scope, tmp_path / "work2")
     assert layout == "gradescope" and [e.id for e in entries] == ["222", "js42"]
 
     classroom = tmp_path / "micrograd-hw-submissions"
     for user in ("octocat", "monalisa-x"):
         (classroom / f"micrograd-hw-{user}" / ".git").mkdir(parents=True)
-    layout, entries = discover(classroom, tmp_path / "work3")
+    layout, entries = find_submissions(classroom, tmp_path / "work3")
     assert layout == "classroom" and [e.id for e in entries] == ["monalisa-x", "octocat"]
 
 
@@ -251,7 +251,7 @@ def test_summary_escapes_reasons_that_quote_file_names():
     table = rows({"mallory": report}, assignment)
     assert table[0].status.startswith("error: found <img")
     summary = summary_markdown(table, {"mallory": report}, assignment)
-    assert "found <img" not in summary and "\\<img src=x onerror=alert(1)\\>.py" in summary
+    assert "found <img" not in summary and "found &lt;img src=x onerror=alert(1)&gt;.py" in summary
 
 
 # ---- interrupted runs: Ctrl-C, SIGTERM, kill -9, a worker dying ------------------------------------------

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from grader.findings import Finding
 from grader.judge import backward, causes, ops
 from grader.judge.evidence import Case, Evidence
-from grader.score import TestResult as CheckResult
-from grader.score import by_specificity, headline_first
+from grader.score import CheckResult, by_specificity, headline_first
 
 
 def op_case(op, leaves, g, student_grads, want_grads, data, pre=None, check="value", operands=None, **student):
@@ -63,7 +63,8 @@ def test_every_error_kind_keeps_its_diagnosis(kind):
 
 
 def result(diagnosis, line=None, check="c"):
-    return CheckResult("n", "p", check, "failed", 0.0, 1.0, "m", diagnosis=diagnosis, line=line)
+    where = ("engine.py", line) if line is not None else None
+    return CheckResult("n", "p", check, "failed", 0.0, 1.0, Finding(diagnosis, "m", where=where))
 
 
 def test_the_headline_is_the_specific_diagnosis_however_many_generic_ones_fail():

@@ -56,7 +56,7 @@ def test_part_shows_only_that_task_and_its_exit_status(tanh_bug, capsys):
     status, out, _ = check(capsys, tanh_bug, "--part", "tanh")
     rows = [line.split()[1] for line in out.splitlines() if re.match(r" [✓✗·…?-] ", line)]
     assert status == 1 and rows == ["tanh"]
-    assert "Score: 3.33 / 10" in out
+    assert "Score: 0 / 10" in out  # a wrong derivative breaks every training run: it costs the whole part
     status, out, _ = check(capsys, tanh_bug, "--part", "relu", "--part", "add", "--format", "json")
     report = json.loads(out)
     assert status == 0 and [p["id"] for p in report["parts"]] == ["add", "relu"]
@@ -151,6 +151,8 @@ def test_what_the_code_prints_follows_the_report_bounded_and_labelled(tmp_path, 
     ("package", lambda root: copy_reference(root / "pkg"), "micrograd/engine.py:{line}: SyntaxError: unmatched ')'"),
     ("script", lambda root: one_file(root, ".py"), "one.py:{line}: SyntaxError: unmatched ')'"),
     ("notebook", lambda root: one_file(root, ".ipynb"), "one.ipynb cell 1:{line}: SyntaxError: unmatched ')'"),
+    ("run notebook", lambda root: one_file(root, ".ipynb", execution_count=4),
+     "one.ipynb In [4] (cell 1):{line}: SyntaxError: unmatched ')'"),
 ])
 def test_a_file_that_does_not_compile_is_one_line(tmp_path, capsys, name, make, expected):
     path, line = broken(make(tmp_path))
@@ -172,7 +174,7 @@ def broken(path: Path) -> tuple[Path, int]:
     return path, text[:text.index("return out")].count("\n") + 1
 
 
-def one_file(root: Path, suffix: str) -> Path:
+def one_file(root: Path, suffix: str, execution_count: int | None = None) -> Path:
     code = "\n\n".join((REFERENCE_DIR / "micrograd" / f"{m}.py").read_text(encoding="utf-8")
                        for m in ("engine", "nn", "train"))
     code = re.sub(r"^from micrograd\.\w+ import .*$", "", code, flags=re.MULTILINE)
@@ -181,7 +183,7 @@ def one_file(root: Path, suffix: str) -> Path:
         path.write_text(code, encoding="utf-8")
     else:
         path.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": code}]}),
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": execution_count, "source": code}]}),
             encoding="utf-8")
     return path
 
@@ -224,14 +226,28 @@ def test_github_annotates_each_task_at_most_once(untouched, tanh_bug):
     assert all(line.startswith("::notice ") for line in lines) and len(lines) == len(ASSIGNMENT.stubs)
 
 
-def test_points_have_two_decimals_in_text_and_are_exact_in_json(tanh_bug, capsys):
-    _, out, _ = check(capsys, tanh_bug, "--part", "tanh")
-    assert "3.33/10" in out and "3.333" not in out
-    _, out, _ = check(capsys, tanh_bug, "--part", "tanh", "--format", "json")
-    assert json.loads(out)["parts"][0]["score"] == pytest.approx(10 / 3, abs=1e-6)
+def test_points_have_two_decimals_in_text_and_are_exact_in_json(tmp_path, capsys):
+    # No `__rmul__`: only `3.0 * a` fails, a share of mul's checks, a number with more than two decimals.
+    root = copy_reference(tmp_path / "no_rmul", ("def __rmul__(self, other):", "def rmul(self, other):"))
+    _, out, _ = check(capsys, str(root), "--part", "mul", "--format", "json")
+    exact = json.loads(out)["parts"][0]["score"]
+    assert 0 < exact < 10 and round(exact, 2) != exact
+    _, out, _ = check(capsys, str(root), "--part", "mul")
+    assert f"{round(exact, 2):.2f}/10" in out and f"{exact:.3f}" not in out
 
 
 # --- --watch --------------------------------------------------------------------------------------------------
+
+
+def save_until_seen(watcher: subprocess.Popen, path: Path, text: str) -> None:
+    """Save `text` to `path` until the watcher has graded again and ended (it may still be starting)."""
+    for _ in range(120):
+        path.write_text(text, encoding="utf-8")
+        try:
+            watcher.wait(timeout=1)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def test_watch_grades_again_after_a_save_and_says_what_changed(tmp_path):
@@ -242,21 +258,33 @@ def test_watch_grades_again_after_a_save_and_says_what_changed(tmp_path):
                           env={**os.environ, "PYTHONUNBUFFERED": "1"}) as watcher:
         try:
             assert "Watching" in watcher.stderr.readline()
-            fixed = engine.read_text(encoding="utf-8").replace(TANH_BUG, TANH_RIGHT)
-            for _ in range(120):  # the watcher may still be starting: save again until it has seen a save
-                engine.write_text(fixed, encoding="utf-8")
-                try:
-                    watcher.wait(timeout=1)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
+            save_until_seen(watcher, engine, engine.read_text(encoding="utf-8").replace(TANH_BUG, TANH_RIGHT))
             out = watcher.stdout.read()
         finally:
             watcher.kill()
     assert watcher.returncode == 0
     first, second = out.split("\x1b[2J\x1b[H")[1:]
     assert "✗ tanh" in first and "Since the last run" not in first
-    assert "Since the last run:\n  tanh: failed → passed (+6.67)\n" in second and "Score: 100 / 100" in second
+    assert "Since the last run:\n  tanh: failed → passed (+10)\n" in second and "Score: 100 / 100" in second
+
+
+def test_watch_prints_a_syntax_error_in_one_line_then_waits_for_the_fix(tmp_path):
+    root, line = broken(copy_reference(tmp_path / "watched"))
+    engine = root / "micrograd" / "engine.py"
+    command = [sys.executable, "-m", "grader", "check", str(root), "--watch", "--max-runs", "2", "--color", "never"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_DIR,
+                          env={**os.environ, "PYTHONUNBUFFERED": "1"}) as watcher:
+        try:
+            said = [watcher.stderr.readline(), watcher.stderr.readline()]
+            save_until_seen(watcher, engine, engine.read_text(encoding="utf-8").replace("return out)(", "return out", 1))
+            out, err = watcher.stdout.read(), watcher.stderr.read()
+        finally:
+            watcher.kill()
+    assert said[0] == f"micrograd/engine.py:{line}: SyntaxError: unmatched ')'\n"
+    assert said[1].startswith("Watching ") and said[1].endswith(" for saves; Ctrl-C to stop.\n")
+    first, second = out.split("\x1b[2J\x1b[H")[1:]
+    assert first == "" and err == ""  # the one line was the whole of the first run
+    assert watcher.returncode == 0 and "Score: 100 / 100" in second and "Since the last run" not in second
 
 
 def test_printed_output_cannot_pose_as_the_report_or_drive_the_terminal(tmp_path, capsys):

@@ -108,7 +108,7 @@ def secret_lines() -> dict[str, set[str]]:
         lines = path.read_text(encoding="utf-8").splitlines()
         for region in parse_regions("\n".join(lines), str(path)):
             code = {line.strip() for line in lines[region.begin:region.end - 1]}
-            secrets[region.task_id] = {line for line in code if line and not line.startswith("#")} - shown
+            secrets[region.part_id] = {line for line in code if line and not line.startswith("#")} - shown
     return secrets
 
 

@@ -10,7 +10,6 @@ import pytest
 
 from grader.assignment import load_assignment
 from grader.pipeline import judge, probe_submission
-from grader.score import by_specificity
 
 NAMED_RIGHT = 0.95
 EXACT_LINE = 0.90
@@ -27,10 +26,7 @@ def graded(tmp_path_factory):
 
 def headline(result, part: str):
     """The check whose finding heads the part, chosen as the report chooses it."""
-    failed = [t for t in result.tests if t.part == part and t.status != "passed"]
-    unstarted = [t for t in failed if t.diagnosis == "not_started"]
-    ranked = unstarted or by_specificity(failed)
-    return ranked[0] if ranked else None
+    return result.headline(part)
 
 
 def measure(graded) -> tuple[list[str], list[str]]:
@@ -129,5 +125,7 @@ def test_a_single_file_and_a_notebook_get_the_statement_in_their_own_lines(tmp_p
     assert (head.diagnosis, head.file, head.line) == ("swapped_factor", "lecture_follower.py", line)
     head = headline(by_name["lecture_notebook.ipynb"], "train")
     line = next(i for i, text in enumerate(notebook["cells"][cell]["source"].splitlines(), 1) if "p.data +=" in text)
-    assert (head.diagnosis, head.file, head.line) == ("wrong_sign_update", f"lecture_notebook.ipynb cell {cell + 1}",
-                                                      line)
+    count = notebook["cells"][cell]["execution_count"]  # Jupyter shows the cell as `In [count]`
+    assert count != cell + 1
+    assert (head.diagnosis, head.file, head.line) == (
+        "wrong_sign_update", f"lecture_notebook.ipynb In [{count}] (cell {cell + 1})", line)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import shutil
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from grader.assignment import load_assignment
+from grader.findings import Finding
 from grader.gradescope import SCHEMA
 from grader.paths import REFERENCE_DIR
 from grader.pipeline import grade_one
 from grader.report import available, github, gradescope, html, junit, mermaid, render, svg
-from grader.score import GradeResult, PartResult
-from grader.score import TestResult as CheckResult  # aliased so pytest does not take it for a test class
+from grader.score import CheckResult, GradeResult, PartResult
 
 OVERWRITE_BUG = ("self.grad += other.data * out.grad", "self.grad = other.data * out.grad")
 GRAPH = {"leaves": [1.5, -2.25], "nodes": [["mul", {"leaf": 0}, {"leaf": 1}], ["add", {"node": 0}, {"const": 2.0}]],
@@ -48,9 +49,9 @@ def hostile_result(parts: int = 1) -> GradeResult:
     tests, results = [], []
     for i in range(parts):
         part = f"p{i}"
-        tests.append(CheckResult(f"{part}: check", part, "test_x", "failed", 0.0, 1.0, evil, diagnosis="overwrite",
-                                hint="use += \n::error::again", case="a, b", expected=1.0, got=2.0,
-                                numerical=1.0000001, file="micro,grad/eng:ine.py", line=3, graph=GRAPH))
+        finding = Finding("overwrite", evil, case="a, b", expected=1.0, got=2.0, numerical=1.0000001,
+                          where=("micro,grad/eng:ine.py", 3), graph=GRAPH, part=part, check="test_x")
+        tests.append(CheckResult(f"{part}: check", part, "test_x", "failed", 0.0, 1.0, finding))
         results.append(PartResult(part, f"Part {i}", 0.0, 1.0, "failed", 0, 1, "overwrite", evil))
     return GradeResult(submission="sub\x1b]0;title\x07", score=0.0, max_score=float(parts), tests=tests, parts=results)
 
@@ -87,7 +88,7 @@ def test_github_escapes_text_so_it_cannot_start_a_command() -> None:
     # The only `::` that can end the properties is the one we put there.
     properties, message = line[len("::error "):].split("::", 1)
     assert "::" not in properties
-    assert message.startswith("100%25 wrong,")
+    assert message.startswith("you overwrite `.grad` instead of accumulating. 100%25 wrong,%0A::warning::injected")
 
 
 def test_github_caps_annotations_at_ten() -> None:
@@ -282,7 +283,8 @@ def test_html_escapes_everything_from_the_submission() -> None:
 
 def test_markdown_shows_no_float_noise() -> None:
     result = hostile_result()
-    result.tests[0].expected, result.tests[0].got = -0.6000000000000001, [0.1 + 0.2, 1.0]
+    test = result.tests[0]
+    test.finding = replace(test.finding, expected=-0.6000000000000001, got=[0.1 + 0.2, 1.0])
     report = render(result, "markdown")
     assert "0.6000000000000001" not in report and "0.30000000000000004" not in report
     assert "expected: -0.6\n" in report and "got: \\[0.3, 1.0\\]" in report
@@ -290,7 +292,8 @@ def test_markdown_shows_no_float_noise() -> None:
 
 def test_github_summary_and_html_show_no_float_noise() -> None:
     result = hostile_result()
-    result.tests[0].expected, result.tests[0].got = -0.6000000000000001, [0.1 + 0.2, 1.0]
+    test = result.tests[0]
+    test.finding = replace(test.finding, expected=-0.6000000000000001, got=[0.1 + 0.2, 1.0])
     for shown in (github.step_summary(result), html.render(result)):
         assert "0.6000000000000001" not in shown and "0.30000000000000004" not in shown
         assert "-0.6" in shown and "[0.3, 1]" in shown

@@ -12,12 +12,12 @@ import corpus_tools
 import pytest
 
 from grader.assignment import load_assignment
+from grader.contract import ENGINE_NAMES
 from grader.pipeline import judge, probe_submission
 
 SHAPES = corpus_tools.load_shapes()
 MUTANTS = corpus_tools.load_shape_mutants()
 COMPOSITE_PARTS = {"neg", "sub", "div"}  # given code built on other ops: may fail along with them, worth 0
-CONTRACT = {"value_class": "Value", "children": "_prev", "data": "data", "grad": "grad", "backward": "backward"}
 
 
 def grade_all(root: Path, assignment) -> dict:
@@ -50,7 +50,7 @@ def test_correct_shape_gets_full_marks_under_its_own_names(graded, shape):
     assert result.status == "graded", result.error
     assert result.score == result.max_score, failing
     names = shape["names"]
-    renamed = [role for role, contract in CONTRACT.items() if names.get(role, contract) != contract]
+    renamed = [role for role, contract in ENGINE_NAMES.items() if names.get(role, contract) != contract]
     notes = [n for n in result.notes if n.startswith("graded under your engine's own names")]
     if renamed or names.get("style") == "local_grads":
         assert len(notes) == 1, result.notes

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.load import Limits, Submission, SubmissionError, load_submission
+from grader.load.notebook import IgnoredCode
 
 ENGINE = "class Value:\n    def __init__(self, data):\n        self.data = data\n"
 NN = "from micrograd.engine import Value\n\n\nclass Module:\n    pass\n\n\nclass MLP(Module):\n    pass\n"
@@ -104,7 +105,7 @@ def staged_files(submission: Submission) -> dict[str, bytes]:
 def test_package_folder_is_copied_with_an_init(tmp_path, load):
     root = write_tree(tmp_path / "alice", {f"micrograd/{name}": text for name, text in PACKAGE.items()})
     submission = load(root)
-    assert submission.kind == "package"
+    assert submission.staged_as == "package"
     assert staged_files(submission) == {
         "micrograd/__init__.py": b"", **{f"micrograd/{name}": text.encode() for name, text in PACKAGE.items()}}
     assert submission.notes == []
@@ -117,7 +118,7 @@ def test_package_folder_is_copied_with_an_init(tmp_path, load):
 def test_folder_that_is_the_package_shows_its_own_name(tmp_path, load):
     root = write_tree(tmp_path / "alice", {"__init__.py": "from .engine import Value\n", **PACKAGE})
     submission = load(root)
-    assert submission.kind == "package"
+    assert submission.staged_as == "package"
     assert (submission.staged / "micrograd" / "__init__.py").read_text() == "from .engine import Value\n"
     assert submission.locate("micrograd/engine.py", 3) == ("alice/engine.py", 3)
 
@@ -141,21 +142,21 @@ def test_zip_of_a_named_folder(tmp_path, load):
         "student-name/.DS_Store": b"\x00",
     })
     submission = load(archive)
-    assert submission.kind == "package"
+    assert submission.staged_as == "package"
     assert staged_files(submission)["micrograd/engine.py"] == ENGINE.encode()
     assert submission.locate("micrograd/train.py", 1) == ("student-name/micrograd/train.py", 1)
 
 
 def test_zip_of_the_package_files_themselves(tmp_path, load):
     submission = load(write_zip(tmp_path / "bob.zip", PACKAGE))
-    assert submission.kind == "package"
+    assert submission.staged_as == "package"
     assert submission.locate("micrograd/engine.py", 2) == ("engine.py", 2)
 
 
 def test_zip_holding_one_notebook(tmp_path, load):
     archive = write_zip(tmp_path / "dave.zip", {"dave/lecture.ipynb": notebook(("code", ENGINE))})
     submission = load(archive)
-    assert submission.kind == "module"
+    assert submission.staged_as == "module"
     assert submission.locate("submission.py", 3) == ("dave/lecture.ipynb cell 1", 2)
 
 
@@ -174,7 +175,7 @@ def test_symlinked_file_in_a_folder_is_not_followed(tmp_path, load):
 
 def test_single_file_keeps_definitions_at_their_original_lines(tmp_path, load):
     submission = load(write_tree(tmp_path, {"carol.py": SINGLE_FILE}) / "carol.py")
-    assert submission.kind == "module"
+    assert submission.staged_as == "module"
     staged = (submission.staged / "submission.py").read_text().split("\n")
     original = SINGLE_FILE.split("\n")
     for number, line in enumerate(original, 1):
@@ -198,7 +199,7 @@ def test_single_file_keeps_definitions_at_their_original_lines(tmp_path, load):
 def test_single_file_inside_a_folder(tmp_path, load):
     root = write_tree(tmp_path / "carol", {"src/micrograd.py": SINGLE_FILE, "setup.py": "", "test_it.py": ""})
     submission = load(root)
-    assert submission.kind == "module"
+    assert submission.staged_as == "module"
     assert submission.locate("submission.py", 5) == ("src/micrograd.py", 5)
 
 
@@ -230,7 +231,7 @@ LECTURE_NOTEBOOK = notebook(
 
 def test_notebook_keeps_definitions_in_cell_order(tmp_path, load):
     submission = load(write_tree(tmp_path, {"dave.ipynb": LECTURE_NOTEBOOK}) / "dave.ipynb")
-    assert submission.kind == "module"
+    assert submission.staged_as == "module"
     text = (submission.staged / "submission.py").read_text()
     assert "%" not in text and "!" not in text and "get_ipython" not in text and "draw_dot" not in text
     assert "print" not in text and "a = Value" not in text
@@ -248,12 +249,51 @@ def test_notebook_keeps_definitions_in_cell_order(tmp_path, load):
         ("skipped cell 7, line 3: expected an indented block after function definition on line 2; "
          "its Value is not graded"),
         "skipped cell 9, line 2: expected ':'; its MLP is not graded",
-        "skipped 4 lines of exploratory code (cells 4, 8)",
-        "dropped 5 IPython magic or shell lines (cells 2, 7, 10)",
-        "dropped 1 %% cell (cell 6)",
-        "defined more than once, the last definition is graded: Value (cells 3, 8)",
+        "skipped 4 lines of exploratory code in cells 4, 8",
+        "dropped 5 IPython magic or shell lines in cells 2, 7, 10",
+        "dropped 1 %% cell: cell 6",
+        "defined more than once, the last definition is graded: Value in cells 3, 8",
         "no Module, Neuron, Layer and MLP defined: the parts that need them will be reported as missing",
     ]
+    # What the grader left out as the kernel did is marked so, for the live notebook's view to leave out.
+    assert [isinstance(note, IgnoredCode) for note in submission.notes] == [True] * 6 + [False]
+
+
+def test_a_notebook_place_is_the_execution_count_the_student_sees_with_the_saved_cell_beside_it(tmp_path, load):
+    cells = json.loads(notebook(
+        ("markdown", "# micrograd"),  # cell 1
+        ("code", "class Value:\n    def __init__(self, data):\n        self.data = data\n"),  # cell 2, In [7]
+        ("code", "v = Value(1.0)\nprint(v)\n"),  # cell 3, In [2]
+        ("code", "class Value:\n    def __init__(self, data):\n        self.data = data + 0\n"),  # cell 4, In [4]
+        ("code", "def train(:\n    pass\n"),  # cell 5, In [3]: a syntax error
+        ("code", "%time x = 1\n"),  # cell 6: never run
+    ))
+    for cell, count in zip(cells["cells"][1:], (7, 2, 4, 3, None)):
+        cell["execution_count"] = count
+    submission = load(write_tree(tmp_path, {"nb.ipynb": json.dumps(cells)}) / "nb.ipynb")
+    text = (submission.staged / "submission.py").read_text().split("\n")
+    first, second = (i + 1 for i, line in enumerate(text) if line == "class Value:")
+    assert submission.locate("submission.py", first + 2) == ("nb.ipynb In [7] (cell 2)", 3)
+    assert submission.locate("submission.py", second) == ("nb.ipynb In [4]", 1)  # its count is its place
+    assert submission.notes[:4] == [
+        "skipped In [3] (cell 5), line 1: invalid syntax; its train is not graded",
+        "skipped 2 lines of exploratory code in In [2] (cell 3)",
+        "dropped 1 IPython magic or shell line in cell 6",
+        "defined more than once, the last definition is graded: Value in In [7] (cell 2), In [4]",
+    ]
+    cells["cells"] = cells["cells"][:1] + cells["cells"][4:5]  # only the broken cell: it is the whole report
+    (tmp_path / "broken.ipynb").write_text(json.dumps(cells), encoding="utf-8")
+    with pytest.raises(SubmissionError, match=r"^broken.ipynb In \[3\] \(cell 2\):1: SyntaxError: invalid syntax$"):
+        load(tmp_path / "broken.ipynb")
+
+
+def test_a_long_history_names_its_first_cells_only(tmp_path, load):
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": number, "source": source}
+             for number, source in enumerate(["def train():\n    return 1\n"] + ["print(1)\n"] * 30, start=1)]
+    submission = load(write_tree(tmp_path, {"live.ipynb": json.dumps({"nbformat": 4, "metadata": {},
+                                                                         "cells": cells})}) / "live.ipynb")
+    assert submission.notes[0] == ("skipped 30 lines of exploratory code in In [2], In [3], In [4], In [5], In [6], "
+                                   "In [7], In [8], In [9], …")
 
 
 def test_notebook_source_may_be_one_string_and_await_is_dropped(tmp_path, load):

@@ -1,5 +1,6 @@
 """`micrograde.check()` in a real IPython kernel: the generated assignment notebook run top to bottom with
-the solution filled in, the same notebook with a tanh bug, and a kernel whose cells run out of order."""
+the solution filled in, the same notebook with a tanh bug, a kernel whose cells run out of order, and what a
+check cell shows: one report, nothing printed, no note that grows with every cell run."""
 from __future__ import annotations
 
 import copy
@@ -12,6 +13,7 @@ from nbclient import NotebookClient
 from grader.assignment import load_assignment
 from grader.authoring.assignment_docs import install_cell, split_module
 from grader.authoring.tasks import reference_sources
+from grader.findings import Finding
 from grader.paths import REPO_DIR
 from grader.pipeline import grade_one
 from micrograde.notebook import NotInANotebook, cells_notebook, check
@@ -40,20 +42,56 @@ def solved_notebook(bug: tuple[str, str] | None = None) -> nbformat.NotebookNode
     return notebook
 
 
+# Run after a cell whose value is a Report, and kept out of the kernel's history (store_history=False), so
+# no later check() grades it: the report's JSON, which the cell's display leaves out.
+READ_REPORT = "import json as _json\nprint(_json.dumps(_.to_json()))"
+
+
+def kernel(notebook: nbformat.NotebookNode) -> NotebookClient:
+    return NotebookClient(notebook, timeout=CELL_SECONDS, kernel_name="python3",
+                          resources={"metadata": {"path": str(REPO_DIR)}})
+
+
 def run(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    client = NotebookClient(notebook, timeout=CELL_SECONDS, kernel_name="python3",
-                            resources={"metadata": {"path": str(REPO_DIR)}})
-    client.execute()
+    """Every code cell run in order in one kernel; after each check cell, its report's JSON is read into
+    the cell's metadata as `report_json`."""
+    client = kernel(notebook)
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            if cell.cell_type != "code":
+                continue
+            client.execute_cell(cell, index)
+            if cell.get("id", "").startswith("check-"):
+                cell.metadata["report_json"] = report_json(client)
     return notebook
 
 
+def report_json(client: NotebookClient) -> dict:
+    """The JSON of the Report the last cell run gave (`_`)."""
+    probe = nbformat.v4.new_code_cell(READ_REPORT)
+    client.nb.cells.append(probe)  # nbclient puts an executed cell back at its index
+    try:
+        client.execute_cell(probe, len(client.nb.cells) - 1, store_history=False)
+    finally:
+        client.nb.cells.pop()
+    return json.loads("".join(out.get("text", "") for out in probe.outputs if out.output_type == "stream"))
+
+
+def the_one_display(cell) -> dict:
+    """The one thing a check cell shows: a display with the HTML report and the plain-text one, and no
+    printed output (stream), no second display, no JSON view."""
+    assert len(cell.outputs) == 1, cell.outputs
+    shown = cell.outputs[0]
+    assert shown.output_type in ("execute_result", "display_data"), shown
+    assert set(shown.data) == {"text/html", "text/plain"}, set(shown.data)
+    assert shown.data["text/plain"].strip() and shown.data["text/html"].strip()
+    return shown.data
+
+
 def report_of(cell) -> dict:
-    """The JSON report a check cell displayed, and its HTML beside it."""
-    shown = [out for out in cell.outputs if out.output_type == "execute_result"]
-    assert len(shown) == 1, cell.outputs
-    data = shown[0].data
-    assert "text/html" in data and "text/plain" in data
-    return {"json": data["application/json"], "html": data["text/html"], "text": data["text/plain"]}
+    """The report a check cell displayed, HTML and text, and its JSON read from the kernel."""
+    data = the_one_display(cell)
+    return {"json": cell.metadata["report_json"], "html": data["text/html"], "text": data["text/plain"]}
 
 
 def checks(notebook) -> dict[str, dict]:
@@ -123,8 +161,7 @@ def test_check_sees_only_the_cells_the_kernel_ran():
     check_add = 'import micrograde\nreport = micrograde.check("add")\nprint(report.json["parts"][0]["status"])'
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in
                                                (engine, broken, check_add)])
-    client = NotebookClient(notebook, timeout=CELL_SECONDS, kernel_name="python3",
-                            resources={"metadata": {"path": str(REPO_DIR)}})
+    client = kernel(notebook)
     statuses = []
     with client.setup_kernel():
         for index in (0, 2, 1, 2):  # the broken cell runs only after the first check
@@ -134,6 +171,47 @@ def test_check_sees_only_the_cells_the_kernel_ran():
             if index == 2:
                 statuses.append("".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream"))
     assert [status.strip() for status in statuses] == ["passed", "failed"]
+
+
+def test_a_check_cell_shows_one_report_prints_nothing_and_its_notes_do_not_grow():
+    engine = split_module(reference_sources(REPO_DIR)["micrograd/engine.py"])[1]
+    sources = {
+        "engine": engine,
+        "explore": "%time x = 1\na = Value(2.0)\nprint('exploring', a)",
+        "assign": 'import micrograde\nr = micrograde.check("add")',
+        "show": "r",
+        "check": 'import micrograde\nmicrograde.check("add")',
+    }
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source, id=name)
+                                               for name, source in sources.items()])
+    cells = {cell.id: (index, cell) for index, cell in enumerate(notebook.cells)}
+    client = kernel(notebook)
+    shown, notes = [], []
+    with client.setup_kernel():
+        for name in ("engine", "explore", "engine", "assign", "show", "check", "explore", "check", "explore", "check"):
+            index, cell = cells[name]
+            cell.outputs = []
+            client.execute_cell(cell, index)
+            if name == "assign":
+                assert cell.outputs == []  # graded, and nothing printed or shown
+            elif name in ("show", "check"):
+                shown.append(the_one_display(cell))
+                notes.append(report_json(client)["notes"])
+    texts = [data["text/plain"] for data in shown]
+    assert all(text.startswith("micrograde · this notebook · micrograd\n") and "Score: 10 / 10" in text
+               for text in texts)
+    # One note, the same each time: only the engine is written so far. None about the code skipped.
+    for data in shown:
+        assert [line for line in data["text/plain"].splitlines() if line.startswith("note:")] == [
+            "note: no Module, Neuron, Layer, MLP and train defined: the parts that need them will be reported as missing"]
+        assert data["text/html"].count("note:") == 1
+        assert not any(word in data["text/plain"] + data["text/html"] for word in ("exploratory", "IPython", "In ["))
+    assert len(set(texts)) == 1  # the fourth check shows what the first showed
+    # The notes left out of the view are kept in the report's data, where they do grow with the history.
+    assert all(any(note.startswith("skipped ") and "exploratory code in In [2]" in note for note in run)
+               for run in notes)
+    assert any("Value in In [1], In [3]" in note for note in notes[0])
+    assert len({json.dumps(run) for run in notes}) == len(notes)
 
 
 def test_check_outside_a_kernel_says_where_it_works():
@@ -154,8 +232,27 @@ def test_check_grades_the_history_it_is_given_and_names_unknown_tasks():
     assert [part["id"] for part in report.json["parts"]] == ["add", "mul"]
     assert report.score == report.max_score == 20
     assert "Score: 20 / 20" in repr(report) and 'data-score="20"' in report._repr_html_()
+    assert report.passed and report.findings == [] and [part.id for part in report.parts] == ["add", "mul"]
+    assert report.to_json() == report.json and not hasattr(report, "_repr_json_")
+    assert str(report) == "micrograde: 20 / 20"
     with pytest.raises(ValueError, match="no task 'nope'"):
         check("nope", shell=FakeShell([engine]))
+
+
+def test_the_findings_name_the_cell_as_in_the_kernel_and_the_view_leaves_out_skipped_code():
+    engine = split_module(reference_sources(REPO_DIR)["micrograd/engine.py"])[1].replace(TANH_RIGHT, TANH_BUG)
+    report = check("tanh", shell=FakeShell(["print('warming up')", engine, "micrograde.check('tanh')"]))
+    assert not report.passed and report.score < report.max_score
+    assert report.findings and all(isinstance(finding, Finding) for finding in report.findings)
+    first = report.findings[0]
+    assert (first.part, first.diagnosis, first.file) == ("tanh", "wrong_derivative", "notebook.ipynb In [2]")
+    assert engine.split("\n")[first.line - 1].strip() == TANH_BUG
+    assert None not in (first.case, first.expected, first.got) and first.message
+    assert "notebook.ipynb In [2]:" in repr(report)
+    skipped = [note for note in report.notes if "exploratory code" in note]
+    assert skipped == ["skipped 2 lines of exploratory code in In [1], In [3]"]
+    assert report.to_json()["notes"] == report.notes
+    assert "exploratory" not in repr(report) and "exploratory" not in report._repr_html_()
 
 
 def test_the_history_becomes_one_cell_per_run_in_order():

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.batch.discover import discover, gradescope_metadata, utc_instant
 from grader.batch.policy import PolicyError, apply, load_policy
+from grader.batch.submissions import find_submissions, gradescope_metadata, utc_instant
 from grader.cli import main
 from grader.paths import REFERENCE_DIR
 
@@ -151,7 +151,7 @@ def test_git_clones_are_timed_by_their_submit_tag_or_last_commit(tmp_path):
         git = ["git", "-c", "user.name=s", "-c", "user.email=s@x.edu"]
         for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "x"], *([["tag", tag]] if tag else [])):
             subprocess.run([*git, *command], cwd=clone, env=env, check=True, capture_output=True, timeout=60)
-    layout, entries = discover(root, tmp_path / "work")
+    layout, entries = find_submissions(root, tmp_path / "work")
     info = {e.id: e.info for e in entries}
     assert layout == "classroom"
     assert info["octocat"]["submitted_at"] == "2026-12-01T22:00:00Z" and "submit/" in info["octocat"]["submitted_from"]
@@ -202,14 +202,14 @@ def test_canvas_files_carry_the_canvas_id_and_late_mark(tmp_path):
     stamp = 1_764_633_600  # 2025-12-02T00:00:00Z
     os.utime(canvas / "doejohn_late_42_99_engine.py", (stamp, stamp))
     (canvas / "course-policy.toml").write_text('due = "2025-12-01T00:00:00Z"\n', encoding="utf-8")
-    layout, entries = discover(canvas, tmp_path / "work")
+    layout, entries = find_submissions(canvas, tmp_path / "work")
     assert layout == "canvas", "the policy file does not hide the Canvas layout"
     assert entries[0].info == {"canvas_id": "42", "late_mark": "Canvas marked it late",
                                "submitted_at": "2025-12-02T00:00:00Z", "submitted_from": "Canvas export file time"}
 
 
 def test_a_zipped_canvas_export_keeps_its_submission_times_across_regrades(tmp_path):
-    from grader.batch.discover import unpack_class_zip
+    from grader.batch.submissions import unpack_class_zip
 
     archive = tmp_path / "submissions.zip"
     engine = (REFERENCE_DIR / "micrograd" / "engine.py").read_text(encoding="utf-8")
@@ -218,7 +218,7 @@ def test_a_zipped_canvas_export_keeps_its_submission_times_across_regrades(tmp_p
     found = []
     for run in ("first", "second"):
         root = unpack_class_zip(archive, tmp_path / run / "unpacked")
-        _, entries = discover(root, tmp_path / run)
+        _, entries = find_submissions(root, tmp_path / run)
         found.append(entries[0].info["submitted_at"])
         time.sleep(1)
     assert found == ["2026-12-02T09:30:00Z", "2026-12-02T09:30:00Z"]

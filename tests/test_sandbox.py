@@ -13,7 +13,7 @@ import pytest
 from grader.paths import REPO_DIR
 from grader.pipeline import grade_one, probe_submission
 from grader.sandbox import isolation, process
-from grader.sandbox.process import Limits, run_child, sandbox
+from grader.sandbox.process import JobLimits, run_child, sandbox
 
 REFERENCE = Path(__file__).resolve().parent.parent / "reference"
 AS_ROOT = os.name == "posix" and os.geteuid() == 0
@@ -61,7 +61,7 @@ def test_hanging_probe_is_cut_and_the_rest_still_graded(tmp_path):
               {"id": "fine", "kind": "op", "op": "tanh", "apply": {"tanh": ["method", "tanh"]}, "method": "tanh",
                "operands": [{"leaf": 0}], "leaves": [0.5], "g": 1.3}]
     start = time.monotonic()
-    run = run_child(folder, "package", probes, limits=Limits(probe_seconds=1.0))
+    run = run_child(folder, "package", probes, limits=JobLimits(probe_seconds=1.0))
     assert time.monotonic() - start < 10
     assert run.results[0]["error"]["kind"] == "timeout"
     assert "grads" in run.results[1]

@@ -17,7 +17,7 @@ import scaleout_tools
 
 from grader.assignment import load_assignment
 from grader.batch import runner
-from grader.batch.discover import DiscoveryError, Entry, parse_shard
+from grader.batch.submissions import BatchInputError, Entry, parse_shard
 from grader.cli import main
 from grader.paths import REFERENCE_DIR
 
@@ -152,7 +152,7 @@ def test_shard_forms(text, environ, expected):
     ("k8s:2", {"JOB_COMPLETION_INDEX": "2"}, "not below"),
 ])
 def test_bad_shards_are_one_line_errors(text, environ, words):
-    with pytest.raises(DiscoveryError, match=words) as caught:
+    with pytest.raises(BatchInputError, match=words) as caught:
         parse_shard(text, environ)
     assert "\n" not in str(caught.value)
 

@@ -22,13 +22,13 @@ def run() -> tuple[Report, list[Outcome]]:
 
 def test_every_declared_op_with_a_solution_region_is_mutated(run: tuple[Report, list[Outcome]]) -> None:
     _, outcomes = run
-    live = {o.mutant.task_id for o in outcomes if not o.equivalent}
+    live = {o.mutant.part_id for o in outcomes if not o.equivalent}
     assert {"add", "mul", "pow", "exp", "tanh", "relu", "sigmoid", "log"} <= live
 
 
-def by_description(outcomes: list[Outcome], task_id: str, old: str, new: str) -> list[Outcome]:
+def by_description(outcomes: list[Outcome], part_id: str, old: str, new: str) -> list[Outcome]:
     return [o for o in outcomes
-            if o.mutant.task_id == task_id and f"`{old}` becomes `{new}`" in o.mutant.description]
+            if o.mutant.part_id == part_id and f"`{old}` becomes `{new}`" in o.mutant.description]
 
 
 def test_kill_rate_among_non_equivalent_mutants(run: tuple[Report, list[Outcome]]) -> None:
@@ -40,7 +40,7 @@ def test_kill_rate_among_non_equivalent_mutants(run: tuple[Report, list[Outcome]
 
 def test_every_stubbed_region_has_mutants(run: tuple[Report, list[Outcome]]) -> None:
     _, outcomes = run
-    mutated = {o.mutant.task_id for o in outcomes}
+    mutated = {o.mutant.part_id for o in outcomes}
     assert set(load_assignment().stubs) | set(EVERY_OP.stubs) <= mutated
 
 
@@ -72,4 +72,4 @@ def test_sampling_is_deterministic_and_keeps_every_region() -> None:
     first, second = sample_mutants(mutants, 20), sample_mutants(mutants, 20)
     assert [m.id for m in first] == [m.id for m in second]
     assert len(first) == 20
-    assert {m.task_id for m in first} == {m.task_id for m in mutants}
+    assert {m.part_id for m in first} == {m.part_id for m in mutants}

@@ -21,7 +21,7 @@ from grader.assignment import PART_IDS
 
 BEGIN_TOKEN = "### BEGIN SOLUTION"
 END_TOKEN = "### END SOLUTION"
-_BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION (?P<task_id>[A-Za-z_]\w*): (?P<instruction>\S.*?)\s*$")
+_BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION (?P<part_id>[A-Za-z_]\w*): (?P<instruction>\S.*?)\s*$")
 _END = re.compile(r"^(?P<indent>[ \t]*)### END SOLUTION\s*$")
 
 
@@ -38,7 +38,7 @@ class AuthoringError(ValueError):
 class Region:
     """One solution region. `begin` and `end` are the 1-based lines of its BEGIN and END markers."""
 
-    task_id: str
+    part_id: str
     instruction: str
     begin: int
     end: int
@@ -46,9 +46,9 @@ class Region:
 
     def stub(self, newline: str = "\n") -> str:
         """The lines that replace the region in the student's copy."""
-        message = f"Task {self.task_id}: {self.instruction}".replace("\\", "\\\\").replace('"', '\\"')
+        message = f"Task {self.part_id}: {self.instruction}".replace("\\", "\\\\").replace('"', '\\"')
         return (
-            f"{self.indent}# TODO({self.task_id}): {self.instruction}{newline}"
+            f"{self.indent}# TODO({self.part_id}): {self.instruction}{newline}"
             f'{self.indent}raise NotImplementedError("{message}"){newline}'
         )
 
@@ -71,25 +71,25 @@ def parse_regions(text: str, source: str = "<text>", known_ids: Iterable[str] = 
             if open_match is not None:
                 raise AuthoringError(
                     source, number,
-                    f"region {match['task_id']!r} starts inside region {open_match['task_id']!r} "
+                    f"region {match['part_id']!r} starts inside region {open_match['part_id']!r} "
                     f"opened at line {open_line}; regions cannot nest",
                 )
-            task_id = match["task_id"]
-            if task_id not in known:
-                raise AuthoringError(source, number, f"unknown task id {task_id!r}; known: {', '.join(known)}")
-            if any(region.task_id == task_id for region in regions):
-                raise AuthoringError(source, number, f"task id {task_id!r} already has a region in this file")
+            part_id = match["part_id"]
+            if part_id not in known:
+                raise AuthoringError(source, number, f"unknown task id {part_id!r}; known: {', '.join(known)}")
+            if any(region.part_id == part_id for region in regions):
+                raise AuthoringError(source, number, f"task id {part_id!r} already has a region in this file")
             open_match, open_line = match, number
         elif END_TOKEN in line:
             if _END.match(line) is None:
                 raise AuthoringError(source, number, f"malformed marker; write `{END_TOKEN}` alone on its line")
             if open_match is None:
                 raise AuthoringError(source, number, f"`{END_TOKEN}` without a region to close")
-            regions.append(Region(open_match["task_id"], open_match["instruction"], open_line, number,
+            regions.append(Region(open_match["part_id"], open_match["instruction"], open_line, number,
                                   open_match["indent"]))
             open_match = None
     if open_match is not None:
-        raise AuthoringError(source, open_line, f"region {open_match['task_id']!r} is never closed")
+        raise AuthoringError(source, open_line, f"region {open_match['part_id']!r} is never closed")
     return regions
 
 
@@ -108,7 +108,7 @@ def stub_regions(
     position = 0
     for region in regions:
         out.extend(lines[position:region.begin - 1])
-        if region.task_id in stubbed:
+        if region.part_id in stubbed:
             marker = lines[region.begin - 1]
             newline = marker[len(marker.rstrip("\r\n")):] or "\n"
             out.append(region.stub(newline))

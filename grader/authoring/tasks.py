@@ -10,9 +10,8 @@ from pathlib import Path
 
 from grader.assignment import PART_IDS, Assignment, load_assignment
 from grader.authoring.markers import AuthoringError, parse_regions, stub_regions
+from grader.contract import PACKAGE
 from grader.parts import concept
-
-PACKAGE = "micrograd"
 
 # The assignment in three lines, opening every document a student reads.
 SUMMARY = (
@@ -63,12 +62,12 @@ def student_sources(assignment: Assignment, sources: dict[str, str]) -> dict[str
     Raises AuthoringError when the assignment stubs a task that no region of the reference holds, or one
     that is not among its parts (a stub no instruction or report would mention).
     """
-    unlisted = [task_id for task_id in assignment.stubs if all(part.id != task_id for part in assignment.parts)]
+    unlisted = [part_id for part_id in assignment.stubs if all(part.id != part_id for part in assignment.parts)]
     if unlisted:
         raise AuthoringError(str(assignment.directory / "assignment.toml"), None,
                              f"stubs {unlisted} are not among the [[parts]]")
-    found = {region.task_id for name, text in sources.items() for region in parse_regions(text, name)}
-    missing = [task_id for task_id in assignment.stubs if task_id not in found]
+    found = {region.part_id for name, text in sources.items() for region in parse_regions(text, name)}
+    missing = [part_id for part_id in assignment.stubs if part_id not in found]
     if missing:
         raise AuthoringError(
             str(assignment.directory / "assignment.toml"), None,
@@ -79,7 +78,7 @@ def student_sources(assignment: Assignment, sources: dict[str, str]) -> dict[str
 
 def tasks(assignment: Assignment, sources: dict[str, str]) -> list[Task]:
     """Every part of the assignment in lecture order, with what the reference says about it."""
-    regions = {region.task_id: (name, region) for name, text in sources.items() for region in parse_regions(text, name)}
+    regions = {region.part_id: (name, region) for name, text in sources.items() for region in parse_regions(text, name)}
     found = []
     for part in sorted(assignment.parts, key=lambda p: PART_IDS.index(p.id)):
         file, region = regions.get(part.id, (None, None))

@@ -1,5 +1,6 @@
-"""The instructor's dashboard: one static folder, OUTDIR/dashboard/, opened straight from the disk (no server,
-no script, no file from the network).
+"""The instructor's HTML pages over the class's table (summary.py): OUTDIR/summary.html, and the dashboard,
+one static folder, OUTDIR/dashboard/, opened straight from the disk (no server, no script, no file from the
+network).
 
     index.html                   the class's numbers, the parts × diagnoses heatmap (students per cell, each
                                  cell a link to its students), the class's training-loss curves against the
@@ -17,6 +18,18 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.batch.store import StudentStore, write_atomic
+from grader.batch.summary import (
+    EXAMPLES_PER_DIAGNOSIS,
+    HISTOGRAM,
+    NOT_A_CAUSE,
+    PASS_RATE,
+    Row,
+    class_numbers,
+    common_diagnoses,
+    diagnosis_title,
+    pass_rates,
+)
+from grader.report import points
 from grader.report.mermaid import leaf_name
 
 DASHBOARD_DIR = "dashboard"
@@ -28,13 +41,20 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding
 td.n{text-align:right}td.heat a{display:block;text-align:center;color:#000;text-decoration:none}
 .passed{color:#1a7f37}.failed,.error{color:#cf222e}svg text{font:11px system-ui,sans-serif}
 </style>"""
-NOT_A_CAUSE = {"built_on_broken"}
+SUMMARY_STYLE = ("<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto}"
+                 "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
+                 "td.n{text-align:right}</style></head><body>")
 PLOT_WIDTH, PLOT_HEIGHT, MARGIN = 560, 260, 48
 
 
 def student_file(student: str) -> str:
     """The page of one student, relative to the dashboard folder (ids are already safe file names)."""
     return f"{STUDENTS_DIR}/{student}.html"
+
+
+def student_page(student: str) -> str:
+    """A student's page in the dashboard, relative to the output folder."""
+    return f"{DASHBOARD_DIR}/{student_file(student)}"
 
 
 def cell_file(part: str, diagnosis: str) -> str:
@@ -52,8 +72,6 @@ def page(title: str, body: list[str], depth: int = 0) -> str:
 
 def heatmap(table, reports: dict[str, dict], assignment: Assignment) -> tuple[list[str], dict[tuple[str, str], list[str]]]:
     """The parts × diagnoses table (graded students only, no "built on broken" lines) and its cells."""
-    from grader.batch.summary import diagnosis_title
-
     graded = {r.student for r in table if r.status == "graded"}
     cells: dict[tuple[str, str], list[str]] = {}
     for student in sorted(graded):
@@ -140,8 +158,6 @@ def _numbers(values) -> list[float]:
 
 
 def index_page(table, reports: dict[str, dict], assignment: Assignment) -> tuple[str, dict]:
-    from grader.batch.summary import HISTOGRAM, PASS_RATE, class_numbers
-
     e = html.escape
     body = ["<h2>Class numbers</h2><table class=\"numbers\">"]
     body += [f"<tr><th>{e(k)}</th><td class=\"n\">{e(v)}</td></tr>" for k, v in class_numbers(table).items()]
@@ -160,15 +176,13 @@ def index_page(table, reports: dict[str, dict], assignment: Assignment) -> tuple
     body += [("<h2>Students</h2><table class=\"students\"><tr><th>student</th><th>name</th><th>score</th>"
              "<th>status</th><th>audit</th></tr>")]
     body += [f'<tr><td><a href="{e(student_file(r.student))}">{e(r.student)}</a></td><td>{e(r.name)}</td>'
-             f'<td class="n">{r.score:g} / {r.max_score:g}</td><td>{e(r.status)}</td><td>{e(r.audit)}</td></tr>'
+             f'<td class="n">{points(r.score)} / {points(r.max_score)}</td><td>{e(r.status)}</td><td>{e(r.audit)}</td></tr>'
              for r in table]
     body.append("</table>")
     return page(f"{assignment.title}: dashboard", body), cells
 
 
 def cell_page(part: str, code: str, students: list[str]) -> str:
-    from grader.batch.summary import diagnosis_title
-
     items = [f'<li><a href="../{html.escape(student_file(s))}">{html.escape(s)}</a></li>' for s in students]
     return page(f"{part}: {code}", [(f"<p>{html.escape(diagnosis_title(code))}: {len(students)} "
                                     f"student{'s' if len(students) != 1 else ''}.</p>"), "<ul>", *items, "</ul>"], depth=1)
@@ -177,7 +191,7 @@ def cell_page(part: str, code: str, students: list[str]) -> str:
 def report_page(student: str, report: dict, row) -> str:
     """One student's report: score, audit, parts, and each failing check with its graph."""
     e = html.escape
-    body = [f'<p class="score">Score: {row.score:g} / {row.max_score:g} ({e(row.status)})</p>']
+    body = [f'<p class="score">Score: {points(row.score)} / {points(row.max_score)} ({e(row.status)})</p>']
     if row.audit:
         body.append(f"<p>Course policy: {e(row.audit)}</p>")
     if report.get("error"):
@@ -208,7 +222,7 @@ def report_page(student: str, report: dict, row) -> str:
 
 
 def _fmt(value) -> str:
-    return f"{value:g}" if isinstance(value, (int, float)) else ""
+    return points(value) if isinstance(value, (int, float)) else ""
 
 
 def graph_svg(graph: dict) -> str:
@@ -226,10 +240,10 @@ def graph_svg(graph: dict) -> str:
     box_w, box_h, gap_x, gap_y = 120, 44, 50, 14
     places: dict[tuple[str, int], tuple[float, float]] = {}
 
-    def place(kind: str, index: int, col: int) -> None:
+    def place(leaf_or_node: str, index: int, col: int) -> None:
         row = rows.get(col, 0)
         rows[col] = row + 1
-        places[(kind, index)] = (10 + col * (box_w + gap_x), 10 + row * (box_h + gap_y))
+        places[(leaf_or_node, index)] = (10 + col * (box_w + gap_x), 10 + row * (box_h + gap_y))
 
     for i in range(len(leaves)):
         place("leaf", i, 0)
@@ -248,12 +262,12 @@ def graph_svg(graph: dict) -> str:
                     parts.append(f'<line x1="{source[0] + box_w}" y1="{source[1] + box_h / 2}" x2="{x2}" '
                                  f'y2="{y2 + box_h / 2}" stroke="#555"/>')
 
-    def box(kind: str, index: int, title: str, value, grad) -> None:
-        x, y = places[(kind, index)]
-        is_wrong = wrong == [kind, index]
+    def box(leaf_or_node: str, index: int, title: str, value, grad) -> None:
+        x, y = places[(leaf_or_node, index)]
+        is_wrong = wrong == [leaf_or_node, index]
         fill, stroke = ("#f66", "#900") if is_wrong else ("#f6f8fa", "#888")
         lines = [title, f"data {_short(value)}" if value is not None else "", f"grad {_short(grad)}" if grad is not None else ""]
-        parts.append(f'<g class="{"wrong" if is_wrong else kind}"><rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" '
+        parts.append(f'<g class="{"wrong" if is_wrong else leaf_or_node}"><rect x="{x}" y="{y}" width="{box_w}" height="{box_h}" '
                      f'rx="6" fill="{fill}" stroke="{stroke}"/>')
         for n, text in enumerate(t for t in lines if t):
             parts.append(f'<text x="{x + 6}" y="{y + 13 + 13 * n}">{html.escape(text)}</text>')
@@ -272,6 +286,40 @@ def graph_svg(graph: dict) -> str:
 
 def _short(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else html.escape(str(value))[:20]
+
+
+def summary_html(table: list[Row], reports: dict[str, dict], assignment: Assignment) -> str:
+    """The summary for a browser: every student link goes to the student's HTML page in the dashboard."""
+    e = html.escape
+    rates = pass_rates(reports, assignment)
+    out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>{e(assignment.title)}: class summary</title>",
+           SUMMARY_STYLE,
+           f"<h1>{e(assignment.title)}: class summary</h1>",
+           f'<p><a href="{DASHBOARD_DIR}/index.html">Open the dashboard</a></p><ul>']
+    out += [f"<li>{e(k)}: {e(v)}</li>" for k, v in class_numbers(table).items()]
+    out += ["</ul>", f'<img src="{HISTOGRAM}" alt="score histogram"> <img src="{PASS_RATE}" alt="pass rate per part">',
+            "<h2>Most common diagnoses</h2><ul>"]
+    for diagnosis, part, students in common_diagnoses(reports, assignment)[:20]:
+        examples = ", ".join(f'<a href="{e(student_page(s))}">{e(s)}</a>' for s in students[:EXAMPLES_PER_DIAGNOSIS])
+        out.append(f"<li>{len(students)} student{'s' if len(students) != 1 else ''}: <b>{e(diagnosis)}</b> in "
+                   f"<b>{e(part)}</b> ({e(diagnosis_title(diagnosis))}); e.g. {examples}</li>")
+    out += ["</ul><h2>Pass rate per part</h2><table><tr><th>Part</th><th>Points</th><th>Passing</th></tr>"]
+    out += [f'<tr><td>{e(p.id)}</td><td class="n">{points(p.points)}</td><td class="n">{100 * rates[p.id]:.0f}%</td></tr>'
+            for p in assignment.parts]
+    out += ["</table>"]
+    errors = [r for r in table if r.status.startswith("error")]
+    if errors:
+        out += ['<h2 id="could-not-grade">Could not grade</h2><ul>']
+        out += [f'<li><a href="{e(student_page(r.student))}">{e(r.student)}</a>: {e(r.status[len("error: "):])}</li>'
+                for r in errors]
+        out += ["</ul>"]
+    out += ["<h2>Students</h2><table><tr><th>Student</th><th>Score</th><th>Status</th><th>Audit</th></tr>"]
+    out += [f'<tr><td><a href="{e(student_page(r.student))}">{e(r.student)}</a></td>'
+            f'<td class="n">{points(r.score)} / {points(r.max_score)}</td><td>{e(r.status)}</td><td>{e(r.audit)}</td></tr>'
+            for r in table]
+    out += ["</table></body></html>"]
+    return "\n".join(out) + "\n"
 
 
 def build_dashboard(out: Path, assignment: Assignment, table, reports: dict[str, dict]) -> None:

@@ -14,7 +14,7 @@ given by `micrograde grade --policy DIR`):
     overrides.csv        student,score,reason               the score to record, whatever was graded
 
 Nothing here changes a report: the policy is applied to the gradebook only, and each row's `audit` says
-what changed its score and why. The submission times come from the export (see `grader.batch.discover`),
+what changed its score and why. The submission times come from the export (see `grader.batch.submissions`),
 so the same export gives the same late days however often it is graded again.
 """
 from __future__ import annotations
@@ -26,12 +26,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from grader.report import points
+
 POLICY_FILE = "course-policy.toml"
 EXTENSIONS_FILE = "extensions.csv"
 OVERRIDES_FILE = "overrides.csv"
 POLICY_FILES = (POLICY_FILE, EXTENSIONS_FILE, OVERRIDES_FILE)
-# Where a folder of submissions keeps the course's files: a hidden folder, which discovery never takes for a
-# hand-in and no platform's export can hold, so no student can hand in a file the grader reads as the course's.
+# Where a folder of submissions keeps the course's files: a hidden folder, which is never taken for a hand-in
+# and no platform's export can hold, so no student can hand in a file the grader reads as the course's.
 COURSE_FOLDER = ".micrograde"
 
 
@@ -236,7 +238,7 @@ def apply(policy: Policy, student: str, score: float, max_score: float, status: 
     override = policy.overrides.get(student)
     if override is not None:
         reason = f" ({override.reason})" if override.reason else ""
-        return Adjusted(override.score, f"override: {override.score:g} instead of the graded {score:g}{reason}")
+        return Adjusted(override.score, f"override: {points(override.score)} instead of the graded {points(score)}{reason}")
     extension = policy.extensions.get(student)
     due = extension.due if extension else policy.due
     if due is None or status.startswith("error"):
@@ -256,7 +258,7 @@ def apply(policy: Policy, student: str, score: float, max_score: float, status: 
     when = f"submitted {submitted_at}, due {_text(due)}"
     if policy.max_days is not None and days > policy.max_days:
         return Adjusted(0.0, f"late {days} days ({when}), more than the {policy.max_days} accepted: "
-                             f"0 instead of {score:g}{granted}")
+                             f"0 instead of {points(score)}{granted}")
     percent = min(100.0, policy.percent_per_day * days)
     new = round(score * (1 - percent / 100), 2)
     if percent == 0:

@@ -20,15 +20,16 @@ from functools import partial
 from pathlib import Path
 
 from grader.assignment import Assignment
-from grader.batch.discover import Entry
 from grader.batch.executors import LocalExecutor, Lost, Stopped
+from grader.batch.submissions import Entry
 from grader.pipeline import Probed, judge, probe_submission
-from grader.sandbox.process import Limits
+from grader.sandbox.process import JobLimits
 from grader.score import GradeResult, score
 
 CHUNK = 50
-# The wall-clock bound of a chunk: pytest's start-up, then for each submission its two probing stages
-# (each bounded by the limits' total_seconds inside the sandbox) and its share of loading and judging.
+# The wall-clock bound of a chunk: pytest's start-up, then for each submission its two sandboxed children
+# (engine and train, bounded by the limits' total_seconds inside the sandbox) and its share of loading and
+# judging.
 CHUNK_BASE_SECONDS = 120.0
 SUBMISSION_EXTRA_SECONDS = 30.0
 # How often a chunk whose worker was stopped from outside is sent again before it counts as lost.
@@ -50,7 +51,7 @@ def chunks(entries: list[Entry], jobs: int, size: int = CHUNK) -> list[list[Entr
 
 
 def grade_chunk(chunk: list[tuple[str, str]], assignment: Assignment,
-                limits: Limits | None = None) -> list[tuple[str, GradeResult, float]]:
+                limits: JobLimits | None = None) -> list[tuple[str, GradeResult, float]]:
     """Probe each (id, path) and judge them together; never raises for anything a submission does."""
     probed, seconds = [], {}
     for student, path in chunk:
@@ -91,15 +92,15 @@ def crashed(entry: Entry, assignment: Assignment, reason: str) -> GradeResult:
     return result
 
 
-def chunk_seconds(size: int, limits: Limits | None = None) -> float:
+def chunk_seconds(size: int, limits: JobLimits | None = None) -> float:
     """How long a chunk of `size` submissions may take before its worker is stopped: far more than any
     honest chunk needs, so that only a stuck or runaway worker ever reaches it."""
-    per_submission = 2 * (limits or Limits()).total_seconds + SUBMISSION_EXTRA_SECONDS
+    per_submission = 2 * (limits or JobLimits()).total_seconds + SUBMISSION_EXTRA_SECONDS
     return CHUNK_BASE_SECONDS + size * per_submission
 
 
 def grade_entries(entries: list[Entry], assignment: Assignment, jobs: int, on_result: OnResult,
-                  chunk_size: int = CHUNK, limits: Limits | None = None, executor=None,
+                  chunk_size: int = CHUNK, limits: JobLimits | None = None, executor=None,
                   budget: Callable[[int], float] | None = None) -> None:
     """Grade every entry and call `on_result(entry, result, seconds)` in this process as each is known;
     returns when every entry has a result (graded, or an error saying why not).

@@ -4,7 +4,7 @@
     OUTDIR/students/<id>/report.md     what the student reads
     OUTDIR/students/<id>/output.txt    what the submission printed, cleaned and bounded; only if it printed
     OUTDIR/students/<id>/state.json    {"content": hash of the submission, "grader": grader key}
-    OUTDIR/students/<id>/submission.json  what the export says: name, email, submission time (see discover)
+    OUTDIR/students/<id>/submission.json  what the export says: name, email, submission time (see submissions.py)
 
 The printed output goes to its own file because the reports are handed back to students, and a
 submission's output is not the grader's to echo to them (it may quote tests, or carry terminal escapes).
@@ -23,7 +23,8 @@ from pathlib import Path
 
 from grader import __version__
 from grader.assignment import Assignment
-from grader.batch.discover import NOT_SUBMITTED
+from grader.batch.submissions import NOT_SUBMITTED
+from grader.contract import PACKAGE
 from grader.report import render
 from grader.report.sanitize import clean
 from grader.score import GradeResult
@@ -36,7 +37,7 @@ OUTPUT_LIMIT = 4000
 _SKIPPED_FOLDERS = {".git", "__pycache__", "__MACOSX"}
 # The modules of the grader package whose code decides what a report says.
 GRADING_MODULES = ("load", "probes", "sandbox", "judge", "checks", "report", "data", "score.py", "pipeline.py",
-                   "reference.py", "assignment.py", "__init__.py")
+                   "reference.py", "assignment.py", "contract.py", "__init__.py")
 # The files of the grader and the reference that decide a grade.
 _GRADING_SUFFIXES = (".py", ".ini", ".json", ".toml")
 
@@ -120,8 +121,8 @@ def _grading_sources() -> list[tuple[str, Path]]:
 
     package = Path(__file__).resolve().parent.parent
     sources = [(f"grader/{name}", package / name) for name in GRADING_MODULES]
-    if (REFERENCE_DIR / "micrograd").is_dir():
-        sources.append(("reference", REFERENCE_DIR / "micrograd"))
+    if (REFERENCE_DIR / PACKAGE).is_dir():
+        sources.append(("reference", REFERENCE_DIR / PACKAGE))
     return sources
 
 

@@ -1,13 +1,11 @@
-"""What the instructor reads, rebuilt from every students/<id>/report.json: the gradebook (with the course
-policy applied and audited), the Canvas import file, the class summary (Markdown and HTML), its plots and
-the dashboard. Rebuilding from the reports is what lets a resumed run, a shard or a merge produce the same
-files as one run over the whole class."""
+"""The class's table and what is read from it: the gradebook (with the course policy applied and audited),
+the Canvas import file, the class's numbers, pass rates and most common diagnoses, the plots and the
+Markdown summary. The HTML pages over the same table (summary.html and the dashboard) are dashboard.py's;
+rebuild.py writes them all from the reports."""
 from __future__ import annotations
 
 import csv
-import html
 import io
-import json
 import statistics
 import sys
 from collections import Counter
@@ -16,7 +14,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.batch.policy import Policy, apply
-from grader.batch.store import StudentStore, write_atomic
+from grader.batch.store import write_atomic
 from grader.judge.diagnoses import CATALOGUE, describe
 from grader.report.markdown import escape
 from grader.report.sanitize import clean
@@ -33,9 +31,6 @@ NOT_A_CAUSE = {"built_on_broken"}
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-STYLE = ("<style>body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto}"
-         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
-         "td.n{text-align:right}</style></head><body>")
 
 
 @dataclass
@@ -220,12 +215,6 @@ def class_numbers(table: list[Row]) -> dict[str, str]:
             "median score": f"{statistics.median(scores):g}" if scores else "–"}
 
 
-def student_page(student: str) -> str:
-    """Where the dashboard puts a student's report, relative to the output folder."""
-    from grader.batch.dashboard import DASHBOARD_DIR, student_file
-    return f"{DASHBOARD_DIR}/{student_file(student)}"
-
-
 def summary_markdown(table: list[Row], reports: dict[str, dict], assignment: Assignment) -> str:
     rates = pass_rates(reports, assignment)
     lines = [f"# {assignment.title}: class summary", ""]
@@ -244,67 +233,6 @@ def summary_markdown(table: list[Row], reports: dict[str, dict], assignment: Ass
         # The reason may quote the submission's file names: escaped, so a name cannot add markup or HTML.
         lines += [f"- [{r.student}](students/{r.student}/report.md): {escape(r.status[len('error: '):])}" for r in errors]
     return "\n".join(lines) + "\n"
-
-
-def summary_html(table: list[Row], reports: dict[str, dict], assignment: Assignment) -> str:
-    """The summary for a browser: every student link goes to the student's HTML page in the dashboard."""
-    e = html.escape
-    rates = pass_rates(reports, assignment)
-    out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{e(assignment.title)}: class summary</title>",
-           STYLE,
-           f"<h1>{e(assignment.title)}: class summary</h1>",
-           '<p><a href="dashboard/index.html">Open the dashboard</a></p><ul>']
-    out += [f"<li>{e(k)}: {e(v)}</li>" for k, v in class_numbers(table).items()]
-    out += ["</ul>", f'<img src="{HISTOGRAM}" alt="score histogram"> <img src="{PASS_RATE}" alt="pass rate per part">',
-            "<h2>Most common diagnoses</h2><ul>"]
-    for diagnosis, part, students in common_diagnoses(reports, assignment)[:20]:
-        examples = ", ".join(f'<a href="{e(student_page(s))}">{e(s)}</a>' for s in students[:EXAMPLES_PER_DIAGNOSIS])
-        out.append(f"<li>{len(students)} student{'s' if len(students) != 1 else ''}: <b>{e(diagnosis)}</b> in "
-                   f"<b>{e(part)}</b> ({e(diagnosis_title(diagnosis))}); e.g. {examples}</li>")
-    out += ["</ul><h2>Pass rate per part</h2><table><tr><th>Part</th><th>Points</th><th>Passing</th></tr>"]
-    out += [f'<tr><td>{e(p.id)}</td><td class="n">{p.points:g}</td><td class="n">{100 * rates[p.id]:.0f}%</td></tr>'
-            for p in assignment.parts]
-    out += ["</table>"]
-    errors = [r for r in table if r.status.startswith("error")]
-    if errors:
-        out += ['<h2 id="could-not-grade">Could not grade</h2><ul>']
-        out += [f'<li><a href="{e(student_page(r.student))}">{e(r.student)}</a>: {e(r.status[len("error: "):])}</li>'
-                for r in errors]
-        out += ["</ul>"]
-    out += ["<h2>Students</h2><table><tr><th>Student</th><th>Score</th><th>Status</th><th>Audit</th></tr>"]
-    out += [f'<tr><td><a href="{e(student_page(r.student))}">{e(r.student)}</a></td>'
-            f'<td class="n">{r.score:g} / {r.max_score:g}</td><td>{e(r.status)}</td><td>{e(r.audit)}</td></tr>'
-            for r in table]
-    out += ["</table></body></html>"]
-    return "\n".join(out) + "\n"
-
-
-def saved_policy(out: Path) -> Policy:
-    """The policy a run saved in `out` (none saved: no policy)."""
-    try:
-        return Policy.from_json(json.loads((out / POLICY_JSON).read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
-        return Policy()
-
-
-def rebuild(out: Path, assignment: Assignment) -> list[Row]:
-    """Write gradebook.csv, canvas_gradebook.csv, summary.md, summary.html, the plots and the dashboard from
-    the reports in `out`, with the policy saved there."""
-    from grader.batch.dashboard import build_dashboard
-
-    store = StudentStore(out)
-    reports = {student: digest(report) for student, report in store.reports()}
-    infos = {student: store.info(student) for student in reports}
-    policy = saved_policy(out)
-    table = rows(reports, assignment, infos, policy)
-    write_atomic(out / GRADEBOOK, gradebook_csv(table, assignment))
-    write_atomic(out / CANVAS_GRADEBOOK, canvas_csv(table, assignment, policy))
-    plot(table, pass_rates(reports, assignment), assignment, out)
-    write_atomic(out / "summary.md", summary_markdown(table, reports, assignment))
-    write_atomic(out / "summary.html", summary_html(table, reports, assignment))
-    build_dashboard(out, assignment, table, reports)
-    return table
 
 
 def table_text(table: list[Row]) -> str:

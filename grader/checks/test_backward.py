@@ -1,5 +1,6 @@
 """Checks of `Value.backward()`, on graphs whose `_backward` closures are the grader's own, so that only
 the topological order, the visits and the seed are measured."""
+from grader.findings import Failed
 from grader.judge.backward import gradient_finding, order_finding, seed_finding, visits_finding
 
 PART = "backward"
@@ -10,7 +11,7 @@ def first_finding(evidence, judge, only=None):
         if only is None or case.probe["id"] == only:
             found = judge(evidence, case)
             if found:
-                raise found
+                raise Failed(found)
 
 
 def test_seeds_output(evidence):

@@ -1,6 +1,7 @@
 """Checks of the operations: each op in isolation, with plain numbers, and inside whole graphs."""
 import pytest
 
+from grader.findings import Failed
 from grader.judge.ops import (
     blame_composite,
     blame_graph,
@@ -17,7 +18,7 @@ def first_finding(evidence, part, judge, check):
     for case in evidence.cases(part, kind="op", check=check):
         found = blame_composite(evidence, case, part, judge(evidence, case, part))
         if found:
-            raise found
+            raise Failed(found)
 
 
 @pytest.mark.op_cases(kind="op", check="value")
@@ -66,8 +67,8 @@ def test_graphs(evidence, part):
     for case in cases:
         blamed = graph_blame(evidence, case)
         if blamed and blamed[0] == part:
-            raise blame_graph(evidence, part, blamed[1])
+            raise Failed(blame_graph(evidence, part, blamed[1]))
     # No pass without evidence: if no graph with this op came out right, and the op fails on its own, this
     # check fails with it (whatever op the wrong graphs were blamed on).
     if cases and not any(graph_blame(evidence, case) is None for case in cases) and part_is_broken(evidence, part):
-        raise blame_graph(evidence, part, graph_blame(evidence, cases[0])[1])
+        raise Failed(blame_graph(evidence, part, graph_blame(evidence, cases[0])[1]))

@@ -1,16 +1,14 @@
 """Checks of the training loop, run on a known-good model so that engine bugs cost nothing here."""
+from grader.findings import Failed
 from grader.judge.train import first_loss_finding, returns_finding, trajectory_finding, update_finding
+from grader.judge.train import train_case as case
 
 PART = "train"
 
 
-def case(evidence, name):
-    return next(c for c in evidence.cases(PART) if c.probe["id"] == f"train/{name}")
-
-
 def raise_if(found):
     if found:
-        raise found
+        raise Failed(found)
 
 
 def test_returns_one_loss_per_step(evidence):

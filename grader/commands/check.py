@@ -79,8 +79,9 @@ def grade(args: argparse.Namespace, assignment: Assignment, parts: list[str] | N
 
 def show(result: GradeResult, args: argparse.Namespace, before: GradeResult | None = None) -> int:
     """Write the report; the exit status: 0 all passed, 1 points missing, 2 the submission could not be read."""
-    if result.status == "error" and args.format == "text" and not args.watch:
-        # Nothing was graded: the reason is the whole report (for a syntax error, `file:line: SyntaxError: …`).
+    if result.status == "error" and args.format == "text":
+        # Nothing was graded: the reason is the whole report (for a syntax error, `file:line: SyntaxError: …`),
+        # under --watch too, where the next save most likely fixes it.
         print(result.error, file=sys.stderr)
         return 2
     color = args.color == "always" or (args.color == "auto" and args.output is None and sys.stdout.isatty())
@@ -95,8 +96,6 @@ def show(result: GradeResult, args: argparse.Namespace, before: GradeResult | No
         sys.stdout.write(text)
         sys.stdout.flush()
     if result.status == "error":
-        if args.format == "text":
-            print(result.error, file=sys.stderr)
         return 2
     return 0 if result.all_passed else 1
 
@@ -121,7 +120,8 @@ def changes(before: GradeResult, after: GradeResult) -> str:
 def watch(args: argparse.Namespace, assignment: Assignment, parts: list[str] | None,
           stop: threading.Event | None = None) -> int:
     """Grade, then grade again after every save under the submission's path, until Ctrl-C (or `stop`, or
-    --max-runs reports)."""
+    --max-runs reports). A run that cannot read the submission prints its one line (`file:line:
+    SyntaxError: …`); the next report says what changed since the last one graded."""
     import watchfiles
 
     target = args.path.resolve()
@@ -140,7 +140,7 @@ def watch(args: argparse.Namespace, assignment: Assignment, parts: list[str] | N
         if args.format == "text" and args.output is None:
             sys.stdout.write(CLEAR_SCREEN)
         status = show(result, args, previous)
-        previous, runs = result, runs + 1
+        previous, runs = (previous if result.status == "error" else result), runs + 1
         if args.max_runs is not None and runs >= args.max_runs:
             return status
         print(f"Watching {root} for saves; Ctrl-C to stop.", file=sys.stderr, flush=True)

@@ -24,7 +24,7 @@ HELP = "Grade a folder, zip or LMS export of submissions in parallel; write repo
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    from grader.batch.discover import LAYOUTS
+    from grader.batch.submissions import LAYOUTS
 
     parser.add_argument("submissions", type=Path, help="folder (or .zip) of submissions, or a Gradescope, Canvas "
                                                        "or GitHub Classroom export")
@@ -86,12 +86,13 @@ def terminate_as_interrupt():
 
 
 def run(args: argparse.Namespace) -> int:
-    from grader.batch.discover import DiscoveryError, discover, parse_shard, shard, unpack_class_zip
     from grader.batch.policy import misplaced_policy_files, policy_folder
     from grader.batch.progress import Progress
+    from grader.batch.rebuild import rebuild
     from grader.batch.runner import default_jobs, grade_entries
     from grader.batch.store import StudentStore, content_hash, grader_key
-    from grader.batch.summary import rebuild, table_text
+    from grader.batch.submissions import BatchInputError, find_submissions, parse_shard, shard, unpack_class_zip
+    from grader.batch.summary import table_text
 
     limits = limits_from(args)
     if args.jobs < 0:
@@ -111,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             slice_ = parse_shard(args.shard) if args.shard else None
             root = unpack_class_zip(source, workdir / "unpacked") if source.is_file() else source
-            layout, everyone = discover(root, workdir, args.layout, exclude=(out,))
+            layout, everyone = find_submissions(root, workdir, args.layout, exclude=(out,))
             entries = shard(everyone, *slice_) if slice_ else everyone
-        except DiscoveryError as exc:
+        except BatchInputError as exc:
             raise UsageError(str(exc)) from None
         policy = course_policy(args.policy or policy_folder(source), {e.id for e in everyone},
                                explicit=args.policy is not None)

@@ -6,9 +6,9 @@ import os
 
 from grader.cli import UsageError
 from grader.sandbox import isolation
-from grader.sandbox.process import Limits
+from grader.sandbox.process import JobLimits
 
-DEFAULTS = Limits()
+DEFAULTS = JobLimits()
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +29,7 @@ def accept_unsafe_sandbox(args: argparse.Namespace) -> None:
         isolation.available.cache_clear()
 
 
-def limits_from(args: argparse.Namespace) -> Limits:
+def limits_from(args: argparse.Namespace) -> JobLimits:
     """The limits the options ask for; refused (one line) where student code could not be run safely."""
     if not (0 < args.probe_seconds <= args.time_limit):
         raise UsageError("--probe-seconds must be positive and at most --time-limit")
@@ -37,5 +37,5 @@ def limits_from(args: argparse.Namespace) -> Limits:
     refused = isolation.refusal()
     if refused:
         raise UsageError(refused)
-    return Limits(probe_seconds=args.probe_seconds, total_seconds=args.time_limit,
+    return JobLimits(probe_seconds=args.probe_seconds, total_seconds=args.time_limit,
                   cpu_seconds=max(1, int(args.time_limit) + 1))

@@ -18,8 +18,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from grader.batch.rebuild import rebuild
     from grader.batch.store import write_atomic
-    from grader.batch.summary import rebuild, table_text
+    from grader.batch.summary import table_text
 
     assignment = assignment_from(args)
     for part in args.parts:

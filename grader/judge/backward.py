@@ -5,7 +5,7 @@ from collections import Counter
 
 from grader.judge import statements
 from grader.judge.diagnoses import ERROR_KINDS
-from grader.judge.evidence import Case, Evidence, Finding
+from grader.judge.evidence import Case, Evidence, Finding, stub_tasks
 from grader.judge.ops import fmt
 from grader.judge.tolerance import REFERENCE, all_close, close
 
@@ -18,13 +18,13 @@ def error_finding(ev: Evidence, case: Case) -> Finding | None:
     kind = error.get("kind")
     text = f"`{case.label}` raises {error.get('type')}: {error.get('message')}"
     if kind == "not_started":
-        return Finding("not_started", text, case=case.label, where=where)
+        return Finding("not_started", text, case=case.label, where=where, stubs=stub_tasks(error))
     if kind == "missing":
         return Finding("missing", f"{error.get('message')}.", case=case.label)
     code = ERROR_KINDS.get(kind, "crash")
     if code == "timeout":
         return Finding("timeout", f"`{case.label}` did not finish.", case=case.label, where=where)
-    return Finding(code, text, case=case.label, where=where)
+    return Finding(code, text, case=case.label, where=where, stubs=stub_tasks(error))
 
 
 def inner_nodes(case: Case) -> list[int]:

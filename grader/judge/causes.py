@@ -14,6 +14,7 @@ from grader.judge.tolerance import NUMERICAL, close
 from grader.protocol import number
 
 LEAF_NAMES = "ab"
+OPERANDS = ("self", "other")  # how an op's code names its inputs
 
 
 def _local(probe: dict, grads: list) -> list[float]:
@@ -62,6 +63,38 @@ def swapped_factor(case, siblings=()) -> str | None:
     if case.probe.get("check") == "value":
         for sibling in siblings:
             texts &= matching(sibling)
+    return min(texts) if texts else None
+
+
+def grad_for_data(case, accumulating=()) -> str | None:
+    """A factor read from an input's `.grad` where its `.data` belongs (`self.grad += other.grad * out.grad`).
+    On fresh inputs that factor is 0 and looks like no gradient at all, so it is named only when the cases
+    whose inputs already held gradients show it too, each of them."""
+    def reads(c) -> set[str]:
+        got, want = c.student.get("grads"), c.reference.get("grads")
+        if not (isinstance(got, list) and isinstance(want, list) and len(got) == len(want) <= len(OPERANDS)):
+            return set()
+        xs, pre = c.probe["leaves"], c.probe.get("pre") or [0.0] * len(got)
+        if len(xs) != len(got):
+            return set()
+        found = set()
+        for i, (s, t) in enumerate(zip(_local(c.probe, got), _local(c.probe, want))):
+            if close(s, t, **NUMERICAL):
+                continue
+            # The factor that belongs is input j's value; the one used, j's gradient before or after its update.
+            j = next((j for j, x in enumerate(xs) if close(t, x, **NUMERICAL) and not close(pre[j], x, **NUMERICAL)
+                      and (close(s, pre[j], **NUMERICAL) or close(s, got[j], **NUMERICAL))), None)
+            if j is None:
+                return set()
+            found.add(f"The local derivative of {LEAF_NAMES[i]} reads `{OPERANDS[j]}.grad` where "
+                      f"`{OPERANDS[j]}.data` belongs.")
+        return found
+    held = [c for c in accumulating if c.probe.get("pre")]
+    if not held:
+        return None
+    texts = reads(case)
+    for other in held:
+        texts &= reads(other)
     return min(texts) if texts else None
 
 

@@ -1,40 +1,31 @@
 """What the checks see: for one submission, each probe with the student's and the reference's answers.
 
-Checks read `Evidence` and never touch student code; a failed check raises `Finding`, which carries the
-diagnosis code, the smallest failing case and the student's `file:line` into every report format.
+Checks read `Evidence` and never touch student code; a failed check raises `Failed` with its `Finding`
+(grader/findings.py), which carries the diagnosis code, the smallest failing case and the student's
+`file:line` into every report format.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from grader.judge.diagnoses import describe
+from grader.findings import Cause, Failed, Finding, Location
 from grader.judge.statements import Sources
 from grader.protocol import well_formed
 
+__all__ = ["Case", "Cause", "Evidence", "Failed", "Finding", "Location", "stub_tasks"]
 
-class Finding(AssertionError):
-    """A failed check, explained: what was wrong, on which case, and where in the student's code."""
+_STUB_MESSAGE = re.compile(r"Task (\w+):")
 
-    def __init__(self, diagnosis: str, message: str, *, case: str | None = None, expected=None, got=None,
-                 numerical=None, where: tuple[str, int] | None = None, detail: str | None = None,
-                 graph: dict | None = None):
-        self.diagnosis = diagnosis
-        self.case = case
-        self.expected, self.got, self.numerical = expected, got, numerical
-        self.where = where
-        self.detail = detail
-        self.graph = graph
-        self.hint = describe(diagnosis).hint
-        self.title = describe(diagnosis).title
-        self.text = message
-        super().__init__(message)
 
-    def as_dict(self) -> dict:
-        return {"diagnosis": self.diagnosis, "title": self.title, "case": self.case, "expected": self.expected,
-                "got": self.got, "numerical": self.numerical, "hint": self.hint, "detail": self.detail,
-                "file": self.where[0] if self.where else None, "line": self.where[1] if self.where else None,
-                "graph": self.graph}
+def stub_tasks(error: dict | None) -> tuple[str, ...]:
+    """The task whose stub raised, from a template stub's `NotImplementedError("Task mul: ...")`: the one
+    place the child's error text is read for a fact, so a failure can say it waits for that task."""
+    if not error or error.get("type") != "NotImplementedError":
+        return ()
+    found = _STUB_MESSAGE.match(str(error.get("message", "")))
+    return (found.group(1),) if found else ()
 
 
 @dataclass(frozen=True)
@@ -78,6 +69,19 @@ class Evidence:
         probes = self.probes if part is None else self._by_part.get(part, ())
         return [Case(p, self.student[p["id"]], self.reference[p["id"]]) for p in probes
                 if (kind is None or p["kind"] == kind) and (check is None or p.get("check") == check)]
+
+    def attribute(self, role: str) -> str:
+        """The engine's own name for `role` ("data", "grad"), as discovery found it in the child: the
+        lecture's name unless the child named a plain identifier."""
+        shape = self.load.get("shape") if isinstance(self.load, dict) else None
+        name = shape.get(role) if isinstance(shape, dict) else None
+        return name if isinstance(name, str) and name.isidentifier() else role
+
+    @property
+    def keeps_local_grads(self) -> bool:
+        """Whether the engine stores each node's local derivatives (microgpt style) instead of closures."""
+        shape = self.load.get("shape") if isinstance(self.load, dict) else None
+        return isinstance(shape, dict) and shape.get("style") == "local_grads"
 
     def where(self, raw) -> tuple[str, int] | None:
         """A `[file, line]` reported by the child, as the student's own file and line."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from grader.judge import causes, statements
 from grader.judge.diagnoses import ERROR_KINDS
-from grader.judge.evidence import Case, Evidence, Finding
+from grader.judge.evidence import Case, Cause, Evidence, Finding, Location, stub_tasks
 from grader.judge.tolerance import NUMERICAL, REFERENCE, all_close, central_difference, close
 from grader.parts import OPS
 
@@ -36,21 +36,25 @@ def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     label = f"`{case.label}`"
     if error is None:
         if s.get("is_value") is False:
-            return Finding("returns_none", f"{label} returned {s.get('returned', 'None')}, not a Value.",
-                           case=case.label, where=statements.blame(ev, s.get("method_where"),
-                                                                   statements.missing_return_line))
+            returned = s.get("returned", "None")
+            missing = returned == "None"
+            text = f"{label} returned {returned}, not a Value" + (": `return out` is missing." if missing else ".")
+            place = statements.blame(ev, s.get("method_where"), statements.missing_return_line)
+            return Finding("returns_none", text, case=case.label, where=Location.of(place, missing=missing))
         return None
     kind, message = error.get("kind"), f"{error.get('type', '')}: {error.get('message', '')}".strip(": ")
     if kind == "not_started":
-        return Finding("not_started", f"{label} still raises {message}", case=case.label, where=where)
+        return Finding("not_started", f"{label} still raises {message}", case=case.label, where=where,
+                       stubs=stub_tasks(error))
     if kind == "missing" or s.get("has_method") is False:
-        name = s.get("method") or error.get("message", "")
-        place = statements.blame_missing_method(ev, "Value", name, EXPECTED_METHODS)
-        if case.probe.get("check") == "number":
-            return Finding("no_plain_number", f"{label} needs `Value.{name}`, which is not defined.", case=case.label,
-                           where=place)
-        return Finding("missing", f"{label} needs `Value.{name}`, which is not defined.", case=case.label,
-                       where=place)
+        name = s.get("method")
+        beside = next((op.method for op in OPS.values() if op.reflected and op.reflected == name), None)
+        place = Location.of(statements.blame_missing_method(ev, "Value", name, EXPECTED_METHODS, beside)
+                            if name else None, missing=True)
+        needs = f"`Value.{name}`, which is missing" if name else "a method that is missing"
+        text = f"{label} needs {needs}" + (f" (the reflected form of `{beside}`)." if beside else ".")
+        code = "no_plain_number" if case.probe.get("check") == "number" else "missing"
+        return Finding(code, text, case=case.label, where=place, cause=Cause(op=part, expected=name))
     if s.get("stage") == "backward" and s.get("backward_callable") is False:
         return Finding("backward_not_callable", f"{label}: `out._backward` is not callable ({message}).",
                        case=case.label, where=statements.blame(ev, s.get("method_where"), statements.attach_line))
@@ -61,7 +65,7 @@ def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
     if s.get("stage") == "backward" and not (error or {}).get("where"):
         where = ev.where(s.get("backward_where")) or where  # raised calling the closure: blame its `def`
     code = ERROR_KINDS.get(kind, "crash")
-    return Finding(code, f"{label} raises {message}", case=case.label, where=where)
+    return Finding(code, f"{label} raises {message}", case=case.label, where=where, stubs=stub_tasks(error))
 
 
 def forward_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
@@ -95,7 +99,8 @@ def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = No
     tol = REFERENCE if numerical is None else NUMERICAL
     if all_close(got, want, **tol):
         return None
-    code, detail = explain_gradient(case, got, want, ev.cases(part, kind="op", check="value"))
+    code, detail = explain_gradient(case, got, want, ev.cases(part, kind="op", check="value"),
+                                    ev.cases(part, kind="op", check="accumulate"))
     i = next((i for i, (g, w) in enumerate(zip(got or [], want)) if not close(g, w, **tol)), 0)
     name = LEAF_NAMES[i] if i < len(LEAF_NAMES) else f"x{i}"
     upstream = case.probe["g"]
@@ -112,14 +117,15 @@ def gradient_finding(ev: Evidence, case: Case, part: str, want: list | None = No
                    where=statements.gradient_where(ev, case.student, code, i))
 
 
-def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = ()) -> tuple[str, str | None]:
+def explain_gradient(case: Case, got: list, want: list, siblings: list[Case] = (),
+                     accumulating: list[Case] = ()) -> tuple[str, str | None]:
     """Name the pattern of a wrong gradient; see the module docstring."""
     probe = case.probe
     pre = probe.get("pre") or [0.0] * len(want)
     g = probe["g"]
     if not isinstance(got, list) or len(got) != len(want):
         return "wrong_derivative", None
-    swapped = causes.swapped_factor(case, siblings)
+    swapped = causes.swapped_factor(case, siblings) or causes.grad_for_data(case, accumulating)
     if swapped:
         return "swapped_factor", swapped
     named = consistent_misconception(case, siblings)
@@ -167,17 +173,19 @@ def misconception(case: Case, got: list) -> str | None:
 def consistent_misconception(case: Case, siblings: list[Case]) -> str | None:
     """A known wrong formula that reproduces *every* plain case of this op: strong enough evidence to name
     it even where it coincides with another pattern on one case (an inverted relu step gives 0 at x > 0)."""
-    if case.probe.get("check") != "value" or not siblings:
+    if case.probe.get("check") == "number" or not siblings:
         return None
     texts = None
-    for sibling in siblings:
+    # Every plain case, and the case itself (with the grads it held before) where it is not one.
+    for sibling in [*siblings, *([] if any(c is case for c in siblings) else [case])]:
         got = sibling.student.get("grads")
         if not isinstance(got, list):
             return None
-        matching = {text for text, formula in OPS[sibling.probe["op"]].misconceptions(
-                        sibling.probe["leaves"], _exponent(sibling.probe), sibling.reference.get("data"))
-                    if len(formula) == len(got) and all(close((s - 0.0) / sibling.probe["g"], f, **NUMERICAL)
-                                                        for s, f in zip(got, formula))}
+        probe = sibling.probe
+        local = [(s - p) / probe["g"] for s, p in zip(got, probe.get("pre") or [0.0] * len(got))]
+        matching = {text for text, formula in OPS[probe["op"]].misconceptions(
+                        probe["leaves"], _exponent(probe), sibling.reference.get("data"))
+                    if len(formula) == len(local) and all(close(s, f, **NUMERICAL) for s, f in zip(local, formula))}
         texts = matching if texts is None else texts & matching
     return min(texts) if texts else None
 
@@ -245,12 +253,15 @@ def blame_composite(ev: Evidence, case: Case, part: str, found: Finding | None) 
     if found is None:
         return found
     broken = broken_bases(ev, case)
-    if not broken:
-        return found
+    return built_on_broken(part, broken, found) if broken else found
+
+
+def built_on_broken(part: str, broken: list[str], found: Finding) -> Finding:
+    """`found`, blamed on the ops `part` is built on: fixing those comes first."""
     fail = "fails its own checks" if len(broken) == 1 else "fail their own checks"
     return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {fail}: "
-                   f"fix {broken[0]} first. ({found.text})", case=found.case, expected=found.expected,
-                   got=found.got, where=found.where)
+                   f"fix {broken[0]} first. ({found.message})", case=found.case, expected=found.expected,
+                   got=found.got, where=found.where, built_on=tuple(broken), stubs=found.stubs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -266,7 +277,7 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
         op = suspect(ev, [nodes[min(index, len(nodes) - 1)][0]], [node[0] for node in nodes])
         return op, Finding("crash", f"{label}, building node {index + 1} ({op}) raises "
                            f"{s['error'].get('type')}: {s['error'].get('message')}", case=case.label,
-                           where=ev.where(s["error"].get("where")))
+                           where=ev.where(s["error"].get("where")), stubs=stub_tasks(s["error"]))
     data = s.get("data")
     for i, want in enumerate(r["data"]):
         got = data[i] if isinstance(data, list) and i < len(data) else None
@@ -277,7 +288,8 @@ def graph_blame(ev: Evidence, case: Case) -> tuple[str, Finding] | None:
     if "error" in s:
         op = suspect(ev, [nodes[-1][0]], [node[0] for node in nodes])
         return op, Finding("crash", f"{label}, backpropagation raises {s['error'].get('type')}: "
-                           f"{s['error'].get('message')}", case=case.label, where=ev.where(s["error"].get("where")))
+                           f"{s['error'].get('message')}", case=case.label, where=ev.where(s["error"].get("where")),
+                           stubs=stub_tasks(s["error"]))
     refs = [("leaf", i) for i in range(len(probe["leaves"]))] + [("node", i) for i in range(len(nodes))]
     got_grads = {("leaf", i): g for i, g in enumerate(s.get("leaf_grads") or [])}
     got_grads.update({("node", i): g for i, g in enumerate(s.get("node_grads") or [])})
@@ -319,12 +331,7 @@ def part_bases(ev: Evidence, part: str) -> list[str]:
 def blame_graph(ev: Evidence, part: str, found: Finding) -> Finding:
     """A graph gone wrong at an op that is fine on its own but built on a broken op blames that op."""
     broken = [] if part_is_broken(ev, part) else part_bases(ev, part)
-    if not broken:
-        return found
-    fail = "fails its own checks" if len(broken) == 1 else "fail their own checks"
-    return Finding("built_on_broken", f"{part} is built on {' and '.join(broken)}, which {fail}: "
-                   f"fix {broken[0]} first. ({found.text})",
-                   case=found.case, expected=found.expected, got=found.got, where=found.where)
+    return built_on_broken(part, broken, found) if broken else found
 
 
 def isolated_diagnosis(ev: Evidence, op: str) -> str | None:

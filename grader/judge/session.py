@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 from pytest_jsonreport.plugin import JSONReport
 
-from grader.judge.evidence import Evidence, Finding
+from grader.findings import Failed
+from grader.judge.evidence import Evidence
 
 CHECKS_DIR = Path(__file__).resolve().parent.parent / "checks"
 # pytest's per-test services the checks do not use (they neither log, warn, print nor use tmp_path);
@@ -102,10 +103,9 @@ class EvidencePlugin:
     def metadata(self, item, raised: BaseException | None) -> dict:
         # None for the placeholder pytest makes of a check with no evidence to run on (an empty session).
         submission = self.names.get(id(parameters(item).get("evidence")))
-        finding = raised if isinstance(raised, Finding) else None
         return {"submission": submission, "part": part_of(item), "check": item.originalname,
                 "doc": (item.function.__doc__ or "").strip().split("\n")[0],
-                "finding": {"message": finding.text, **finding.as_dict()} if finding else None}
+                "finding": raised.finding if isinstance(raised, Failed) else None}
 
     def entries(self, reported: list[dict]) -> list[dict]:
         """Every check's entry, the direct ones and pytest-json-report's, in collection order."""
@@ -125,9 +125,9 @@ def part_of(item) -> str | None:
 
 
 def finding_repr(default, excinfo, style=None):
-    """A Finding is its own message: skip pytest's traceback formatting, which for the thousands of
+    """A finding is its own message: skip pytest's traceback formatting, which for the thousands of
     expected failures of a batch costs more than the checks. Anything else (a bug in a check) keeps it."""
-    if isinstance(excinfo.value, Finding):
+    if isinstance(excinfo.value, Failed):
         return str(excinfo.value)
     return default(excinfo) if style is None else default(excinfo, style)
 

@@ -51,12 +51,14 @@ class Sources:
         return self.trees[key]
 
     def find_class(self, name: str) -> tuple[str, ast.ClassDef] | None:
-        """The staged file and definition of the class `name` (the engine's `Value`), first file first."""
+        """The staged file and definition of the class `name` (the engine's `Value`), first file first; in
+        a file that defines it more than once (a notebook whose cells redefine it), the last definition,
+        which is the one that runs."""
         for key in sorted(self.texts, key=lambda k: (not k.endswith("engine.py"), k)):
             tree = self.tree(key)
-            for node in tree.body if tree else ():
-                if isinstance(node, ast.ClassDef) and node.name == name:
-                    return key, node
+            found = [node for node in (tree.body if tree else ()) if isinstance(node, ast.ClassDef) and node.name == name]
+            if found:
+                return key, found[-1]
         return None
 
 
@@ -340,10 +342,11 @@ def unattached_closure_line(tree: ast.AST, method_line: int) -> int | None:
     return after[0] if after else end + 1
 
 
-def missing_method_line(cls: ast.ClassDef, name: str, expected: tuple[str, ...] = ()) -> int:
+def missing_method_line(cls: ast.ClassDef, name: str, expected: tuple[str, ...] = (), beside: str | None = None) -> int:
     """Where a method the class lacks should be: a method of a similar name (a misspelling such as `add`
-    for `__add__` or `tanH` for `tanh`), else the class line. Names in `expected` are the class's other
-    expected methods, never taken for a misspelling."""
+    for `__add__` or `tanH` for `tanh`), else the method `beside` it belongs with (the op a reflected
+    method serves: `__add__` for `__radd__`), else the class line. Names in `expected` are the class's
+    other expected methods, never taken for a misspelling."""
     def plain(n: str) -> str:
         return n.strip("_").lower()
     want = plain(name)
@@ -357,24 +360,32 @@ def missing_method_line(cls: ast.ClassDef, name: str, expected: tuple[str, ...] 
     scored = [(r, m) for r, m in scored if r >= 0.75]
     if scored:
         return first_line_of(max(scored, key=lambda rm: rm[0])[1])
-    return cls.lineno
+    partner = next((m for m in cls.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name == beside), None)
+    return first_line_of(partner) if partner is not None else cls.lineno
 
 
 # ---------------------------------------------------------------------------------------------- backward()
 
 def _backward_loop(fn: FunctionNode) -> ast.AST | None:
-    """The statement of `backward()` that calls the nodes' `_backward` (the loop, or the lone call)."""
+    """The statement of `backward()` that calls the nodes' `_backward` (the loop, or the lone call); in an
+    engine that keeps local gradients instead of closures, the loop that adds them into the children's
+    `.grad`."""
     for statement in fn.body:
         if calls_method(statement, "_backward"):
             return statement
     for statement in statements(fn):
         if calls_method(statement, "_backward"):
             return statement
+    for statement in fn.body:
+        if isinstance(statement, ast.For | ast.While) and any(writes_attribute(s, "grad") for s in ast.walk(statement)
+                                                              if isinstance(s, ast.stmt) and s is not statement):
+            return statement
     return None
 
 
 def seed_line(tree: ast.AST, backward_line: int) -> int | None:
-    """The statement that seeds the output's gradient, or the one it must precede (the `_backward` loop)."""
+    """The statement that seeds the output's gradient, or the one it must precede: the `_backward` loop,
+    or the assignments written right above it that start the walk (`ready = [self]`)."""
     fn = method_at(tree, backward_line)
     if fn is None:
         return None
@@ -384,7 +395,13 @@ def seed_line(tree: ast.AST, backward_line: int) -> int | None:
         if writes_attribute(statement, "grad", me):
             return statement.lineno
     loop = _backward_loop(fn)
-    return loop.lineno if loop else None
+    if loop is None:
+        return None
+    start = loop
+    above = [s for s in fn.body if s.lineno < loop.lineno]
+    while above and isinstance(above[-1], ast.Assign) and (above[-1].end_lineno or 0) == start.lineno - 1:
+        start = above.pop()
+    return start.lineno
 
 
 def order_line(tree: ast.AST, backward_line: int) -> int | None:
@@ -433,18 +450,36 @@ def backward_call_line(tree: ast.AST, backward_line: int) -> int | None:
 # ---------------------------------------------------------------------------------------------- zero_grad()
 
 def reset_line(tree: ast.AST, zero_grad_line: int) -> int | None:
-    """For parameters that keep a gradient: the loop over them when it does write `.grad` (it misses
-    some), else the statement inside it that should (`p = 0`, a rebinding)."""
+    """For parameters that keep a gradient: a method named but never called (`m.zero_grad`); where the
+    resets cover only some of the module's own collections (`for w in self.w`), the line after them, where
+    the missing reset belongs; the loop over the parameters when it does write `.grad` (it misses some);
+    else the statement inside it that should (`p = 0`, a rebinding)."""
     fn = method_at(tree, zero_grad_line)
     if fn is None:
         return None
     body = statements(fn)
+    uncalled = [s for s in body if isinstance(s, ast.Expr) and isinstance(s.value, ast.Attribute)]
+    if uncalled:
+        return uncalled[0].lineno
     loops = [s for s in body if isinstance(s, ast.For | ast.While)]
     if any(writes_attribute(s, "grad") for s in body):
+        if loops and not isinstance(fn, ast.Lambda) and all(_over_own_collection(loop) for loop in loops):
+            return end_of(fn)
         return loops[0].lineno if loops else next(s.lineno for s in body if writes_attribute(s, "grad"))
     if loops and loops[0].body:
         return loops[0].body[0].lineno
     return body[0].lineno if body else None
+
+
+def _over_own_collection(loop: ast.AST) -> bool:
+    """Whether a loop walks one of the module's own collections (`self.w`, `self.own_parameters()`) rather
+    than everything `parameters()` returns (or an index range over it)."""
+    it = getattr(loop, "iter", None)
+    if isinstance(it, ast.Call):
+        it = it.func
+        if isinstance(it, ast.Attribute) and it.attr == "parameters":
+            return False
+    return isinstance(it, ast.Attribute) and isinstance(it.value, ast.Name) and it.value.id == "self"
 
 
 def first_write_line(tree: ast.AST, line: int, attribute: str) -> int | None:
@@ -454,21 +489,22 @@ def first_write_line(tree: ast.AST, line: int, attribute: str) -> int | None:
     return lines[0] if lines else None
 
 
-def data_write_line(tree: ast.AST, zero_grad_line: int) -> int | None:
-    """The statement of zero_grad that writes `.data`."""
-    return first_write_line(tree, zero_grad_line, "data")
+def data_write_line(tree: ast.AST, zero_grad_line: int, data: str = "data") -> int | None:
+    """The statement of zero_grad that writes `.data` (the engine's attribute for it)."""
+    return first_write_line(tree, zero_grad_line, data)
 
 
-def grad_write_line(tree: ast.AST, zero_grad_line: int) -> int | None:
+def grad_write_line(tree: ast.AST, zero_grad_line: int, grad: str = "grad") -> int | None:
     """The statement of zero_grad that writes `.grad` (for a gradient that is not a number)."""
-    return first_write_line(tree, zero_grad_line, "grad")
+    return first_write_line(tree, zero_grad_line, grad)
 
 
 # ---------------------------------------------------------------------------------------------- train()
 
-def update_line(tree: ast.AST, train_line: int) -> int | None:
-    """The statement that moves a parameter (any write to a `.data`, the update of gradient descent)."""
-    return first_write_line(tree, train_line, "data")
+def update_line(tree: ast.AST, train_line: int, data: str = "data") -> int | None:
+    """The statement that moves a parameter (any write to a `.data`, or the engine's attribute for it:
+    the update of gradient descent)."""
+    return first_write_line(tree, train_line, data)
 
 
 def zero_grad_line(tree: ast.AST, train_line: int) -> int | None:
@@ -483,6 +519,16 @@ def zero_grad_line(tree: ast.AST, train_line: int) -> int | None:
         if lines:
             return lines[0]
     return backward_mention_line(tree, train_line)
+
+
+def resets_line(tree: ast.AST, train_line: int, grad: str = "grad") -> int | None:
+    """The first statement of train() that resets gradients (a zero_grad call, or `.grad` written by hand)."""
+    fn = method_at(tree, train_line)
+    if fn is None:
+        return None
+    lines = [s.lineno for s in statements(fn) if (isinstance(s, ast.Expr) and calls_method(s, "zero_grad"))
+             or writes_attribute(s, grad)]
+    return lines[0] if lines else None
 
 
 def reset_after_backward_line(tree: ast.AST, train_line: int) -> int | None:
@@ -544,14 +590,18 @@ def record_line(tree: ast.AST, train_line: int) -> int | None:
 
 
 def steps_line(tree: ast.AST, train_line: int) -> int | None:
-    """For a wrong number of losses: the loop over steps when the recording sits inside it, else the
-    recording statement (outside the loop)."""
+    """For a wrong number of losses: the loop over steps when the recording sits directly in it; the
+    recording itself when it sits in a loop inside that one (it runs more than once a step) or outside
+    every loop."""
     fn = method_at(tree, train_line)
     if fn is None:
         return None
     for loop in (s for s in statements(fn) if isinstance(s, ast.For | ast.While)):
-        if any(isinstance(s, ast.Expr) and calls_method(s, "append") for s in ast.walk(loop)):
-            return loop.lineno
+        records = [s for s in ast.walk(loop) if isinstance(s, ast.Expr) and calls_method(s, "append")]
+        if records:
+            inner = [s for s in ast.walk(loop) if s is not loop and isinstance(s, ast.For | ast.While)
+                     and any(r in ast.walk(s) for r in records)]
+            return records[0].lineno if inner else loop.lineno
     return record_line(tree, train_line) or return_line(tree, train_line)
 
 
@@ -584,13 +634,15 @@ def located(ev, raw, locator: Callable[..., int | None], *args) -> tuple[str, in
     return ev.locate(raw[0], line) if isinstance(line, int) else None
 
 
-def blame_missing_method(ev, class_name: str, method: str, expected: tuple[str, ...] = ()) -> tuple[str, int] | None:
-    """Where a missing method belongs: a misspelt method of `class_name`, else the class line."""
+def blame_missing_method(ev, class_name: str, method: str, expected: tuple[str, ...] = (),
+                         beside: str | None = None) -> tuple[str, int] | None:
+    """Where a missing method belongs: a misspelt method of `class_name`, else the method it serves, else
+    the class line."""
     found = ev.sources.find_class(class_name)
     if found is None:
         return None
     key, cls = found
-    return ev.locate(key, missing_method_line(cls, method, expected))
+    return ev.locate(key, missing_method_line(cls, method, expected, beside))
 
 
 def closure_in_method(ev, closure_raw, method_raw) -> bool:
@@ -623,6 +675,8 @@ def gradient_where(ev, student: dict, code: str, input_index: int) -> tuple[str,
         if code == "wrong_node":
             return blame(ev, closure, wrong_node_line)
         return blame(ev, closure, gradient_line, input_index)
-    if code in ("no_gradient", "wrong_node"):
+    if code in ("no_gradient", "wrong_node") and not ev.keeps_local_grads:
         return blame(ev, method, unattached_closure_line) or ev.where(closure)
-    return blame(ev, method, forward_line) or ev.where(closure)
+    # Local gradients are written where the output is built (`Value(e, (self,), (e,))`): that statement,
+    # not the assignment of the value it holds.
+    return blame(ev, method, forward_line, not ev.keeps_local_grads) or ev.where(closure)

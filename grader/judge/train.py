@@ -47,9 +47,9 @@ def _first_wrong_losses(model_and_data: str) -> dict[str, float]:
     return {name: float(loss(pairs).data) for name, loss in WRONG_LOSSES.items()}
 
 
-def at(ev: Evidence, case: Case, locator) -> tuple[str, int] | None:
+def at(ev: Evidence, case: Case, locator, *args) -> tuple[str, int] | None:
     """The statement of the student's train() that `locator` finds, else train's first line."""
-    return statements.blame(ev, case.student.get("where"), locator)
+    return statements.blame(ev, case.student.get("where"), locator, *args)
 
 
 def first_difference(losses: list, want: list) -> int | None:
@@ -118,7 +118,7 @@ def update_finding(ev: Evidence, case: Case) -> Finding | None:
     scale = sum(m * e for m, e in zip(moved, expected)) / (sum(e * e for e in expected) or 1.0)
     proportional = all(close(m, scale * e, rtol=1e-5, atol=1e-9) for m, e in zip(moved, expected))
     lr = case.probe["lr"]
-    where = at(ev, case, statements.update_line)
+    where = at(ev, case, statements.update_line, ev.attribute("data"))
     if proportional and close(scale, 0.0, rtol=0.0, atol=1e-9):
         events = case.student.get("events") or []
         reset_by_hand = statements.located(ev, case.student.get("where"), statements.reset_after_backward_line)
@@ -134,6 +134,10 @@ def update_finding(ev: Evidence, case: Case) -> Finding | None:
     if proportional and close(scale, -1.0, rtol=1e-5, atol=0.0):
         return Finding("wrong_sign_update", f"After one step with lr={lr}, every parameter moved by +lr·grad instead "
                        "of −lr·grad.", case=case.label, where=where)
+    if proportional and scale < 0:
+        return Finding("wrong_sign_update", f"After one step with lr={lr}, every parameter moved by "
+                       f"+{fmt(-scale * lr)}·grad: up the gradient, where −lr·grad belongs.", case=case.label,
+                       where=where)
     if proportional and scale > 0:
         return Finding("lr_ignored", f"train(..., lr={lr}) moved the parameters by {fmt(scale * lr)}·grad: the "
                        f"update used a step of {fmt(scale * lr)} instead of lr={lr}.", case=case.label, where=where)
@@ -141,6 +145,18 @@ def update_finding(ev: Evidence, case: Case) -> Finding | None:
     return Finding("wrong_losses", f"After one step with lr={lr}, parameter {i} is {fmt(got[i] if got else None)}, "
                    f"expected {fmt(want[i])}.", case=case.label, expected=want[i], got=got[i] if got else None,
                    where=where)
+
+
+def train_case(ev: Evidence, name: str) -> Case:
+    return next(c for c in ev.cases("train") if c.probe["id"] == f"train/{name}")
+
+
+def never_resets(ev: Evidence, case: Case) -> bool:
+    """train() neither called zero_grad (the child records each call) nor resets a `.grad` itself."""
+    if "zero_grad" in (case.student.get("events") or []):
+        return False
+    return statements.located(ev, case.student.get("where"), statements.resets_line, ev.attribute("grad")) is None \
+        and isinstance(case.student.get("where"), list)
 
 
 def trajectory_finding(ev: Evidence, case: Case) -> Finding | None:
@@ -152,7 +168,7 @@ def trajectory_finding(ev: Evidence, case: Case) -> Finding | None:
     if all_close(losses, case.reference["losses"], **TRAINING) and all_close(weights, case.reference["weights"],
                                                                               **TRAINING):
         return None
-    where = at(ev, case, statements.update_line)
+    where = at(ev, case, statements.update_line, ev.attribute("data"))
     no_reset = known_loop(case, "no_zero_grad")
     first = first_difference(losses, case.reference["losses"])
     if all_close(losses, no_reset[0], **TRAINING) and first is not None:
@@ -163,6 +179,13 @@ def trajectory_finding(ev: Evidence, case: Case) -> Finding | None:
     cause = first_loss_finding(ev, case)
     if cause:
         return cause
+    if first and never_resets(ev, case) and not update_finding(ev, train_case(ev, "one-step")):
+        # The first step is right (its gradients start at 0) and the later ones are not: they accumulate.
+        return Finding("no_zero_grad", f"With {case.label}, loss {first + 1} is {fmt(losses[first])}, expected "
+                       f"{fmt(case.reference['losses'][first])}: the first step is right, the later ones are not, "
+                       "and nothing resets the gradients between steps.", case=case.label,
+                       expected=case.reference["losses"][first], got=losses[first],
+                       where=at(ev, case, statements.zero_grad_line))
     i = first
     if i is None:
         return Finding("wrong_losses", f"With {case.label}, the losses match but the final weights do not: the "

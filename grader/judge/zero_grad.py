@@ -17,13 +17,14 @@ def zero_grad_cases(ev: Evidence, part: str = "zero_grad") -> list[Case]:
 
 
 def models_of(case: Case) -> list[dict]:
-    """What the case reset: one record per model, as {name, grads, data_kept, where}; a parameter's value
-    is kept when it is still the value the probe gave it."""
+    """What the case reset: one record per model, as {name, grads, data_kept, where}, the smallest model
+    first (a Neuron's own zero_grad is the cause when the MLP around it fails too); a parameter's value is
+    kept when it is still the value the probe gave it."""
     if case.probe["kind"] == "zero_grad_nn":
         values = case.probe["values"]
         return [{**model, "data_kept": [close(d, values[i % len(values)], **REFERENCE)
                                         for i, d in enumerate(model["data"])]}
-                for model in case.student.get("models") or []]
+                for model in reversed(case.student.get("models") or [])]
     want = [d for d, _ in case.probe["params"]]
     data = case.student.get("data") or []
     return [{"name": "a Module subclass", "grads": case.student.get("grads") or [],
@@ -33,7 +34,7 @@ def models_of(case: Case) -> list[dict]:
 def reset_finding(ev: Evidence, case: Case) -> Finding | None:
     found = error_finding(ev, case)
     if found and found.diagnosis == "not_a_number" and not case.student.get("error", {}).get("where"):
-        found.where = statements.blame(ev, case.student.get("where"), statements.grad_write_line) or found.where
+        found = found.at(statements.blame(ev, case.student.get("where"), statements.grad_write_line, ev.attribute("grad")) or found.where)
     if found:
         return found
     for model in models_of(case):
@@ -54,7 +55,7 @@ def data_finding(ev: Evidence, case: Case) -> Finding | None:
         changed = [i for i, kept in enumerate(model["data_kept"]) if not kept]
         if changed or not model["data_kept"]:
             return Finding("resets_data", f"zero_grad() on {model_name(model)} changed the value of {len(changed)} "
-                           "parameters.", case=case.label, where=statements.blame(ev, model.get("where"), statements.data_write_line))
+                           "parameters.", case=case.label, where=statements.blame(ev, model.get("where"), statements.data_write_line, ev.attribute("data")))
     return None
 
 

@@ -5,7 +5,7 @@ reduced to its definitions with `ast`. `Submission.locate` maps a staged file an
 student's own file and line (or notebook cell and line) for `file:line` feedback.
 
     submission = load_submission(Path("alice.zip"), workdir)
-    submission.staged, submission.kind, submission.notes
+    submission.staged, submission.staged_as, submission.notes
 """
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from grader.load.archive import unpack_zip
 from grader.load.folder import stage_folder
 from grader.load.notebook import stage_notebook
 from grader.load.single_file import stage_python_file
-from grader.load.submission import DEFAULT_LIMITS, REQUIRED_NAMES, Limits, StagedFile, Submission, SubmissionError
+from grader.load.submission import DEFAULT_LIMITS, Limits, StagedFile, Submission, SubmissionError
 
-__all__ = ["DEFAULT_LIMITS", "REQUIRED_NAMES", "Limits", "StagedFile", "Submission", "SubmissionError", "load_submission"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "StagedFile", "Submission", "SubmissionError", "load_submission"]
 
 
 def load_submission(path: Path, workdir: Path, limits: Limits = DEFAULT_LIMITS) -> Submission:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+from grader.contract import ENGINE_FILE, FILES, PACKAGE
 from grader.load.notebook import stage_notebook
 from grader.load.single_file import read_source, stage_python_file
 from grader.load.submission import Limits, StagedFile, Submission, SubmissionError, human_size, join_names
 
-# Each expected module of the package, and what the child imports from it.
-EXPECTED = {"engine.py": "Value", "nn.py": "Module, Neuron, Layer, MLP", "train.py": "train"}
 SEARCH_DEPTH = 2
 _SKIPPED_FOLDERS = {"__pycache__", "__MACOSX", "test", "tests"}
 
@@ -38,16 +37,16 @@ def stage_folder(root: Path, origin: Path, staged: Path, limits: Limits, notes: 
         entries = [entry.name for entry in _visible(root)]
         if not entries:
             raise SubmissionError(f"{label} is empty")
-        raise SubmissionError(f"{label} holds no micrograd/ package, .py file or .ipynb notebook "
+        raise SubmissionError(f"{label} holds no {PACKAGE}/ package, .py file or .ipynb notebook "
                               f"(found {join_names(entries)})")
     shown = [f.relative_to(root).as_posix() for f in files]
     names = [f.name for f in files if f.suffix.lower() == ".py"]
-    renames = _renames(names, list(EXPECTED))
-    if renames or set(names) & set(EXPECTED):
-        raise SubmissionError(f"found {join_names(shown)}; expected micrograd/engine.py, nn.py and train.py"
+    renames = _renames(names, list(FILES))
+    if renames or set(names) & set(FILES):
+        raise SubmissionError(f"found {join_names(shown)}; expected {PACKAGE}/{join_names(list(FILES))}"
                               + _rename_hint(renames))
     raise SubmissionError(f"{label} holds {len(files)} .py and .ipynb files ({join_names(shown)}); "
-                          "hand in a micrograd/ package, or a single .py file or notebook")
+                          f"hand in a {PACKAGE}/ package, or a single .py file or notebook")
 
 
 def _stage_package(package: Path, origin: Path, staged: Path, limits: Limits, notes: list[str],
@@ -55,18 +54,18 @@ def _stage_package(package: Path, origin: Path, staged: Path, limits: Limits, no
     files = _package_files(package, limits, notes, shown_from)
     top = [f.name for f in files if f.parent == package]
     prefix = f"{package.relative_to(shown_from).as_posix()}/" if package != shown_from else ""
-    missing = [name for name in EXPECTED if name not in top]
-    others = [name for name in top if name not in EXPECTED and name != "__init__.py"]
+    missing = [name for name in FILES if name not in top]
+    others = [name for name in top if name not in FILES and name != "__init__.py"]
     renames = {new: old for old, new in _renames(others, missing)}
-    if len(missing) == len(EXPECTED):
+    if len(missing) == len(FILES):
         found = join_names([f"{prefix}{name}" for name in top]) if top else "no .py files"
-        raise SubmissionError(f"found {found}; expected {prefix}engine.py, nn.py and train.py"
+        raise SubmissionError(f"found {found}; expected {prefix}{join_names(list(FILES))}"
                               + _rename_hint([(old, new) for new, old in renames.items()]))
     total = sum(f.stat().st_size for f in files)
     if total > limits.max_total_bytes:
         raise SubmissionError(f"the package's .py files come to {human_size(total)}, "
                               f"over the {human_size(limits.max_total_bytes)} limit")
-    target = staged / "micrograd"
+    target = staged / PACKAGE
     sources = {}
     for file in files:
         shown = file.relative_to(shown_from).as_posix()
@@ -79,7 +78,7 @@ def _stage_package(package: Path, origin: Path, staged: Path, limits: Limits, no
         (target / "__init__.py").write_text("", encoding="utf-8")
     for name in missing:
         hint = f" (rename {renames[name]} to {name}?)" if name in renames else ""
-        notes.append(f"no {prefix}{name} found{hint}: the parts that need {EXPECTED[name]} "
+        notes.append(f"no {prefix}{name} found{hint}: the parts that need {', '.join(FILES[name])} "
                      "will be reported as missing")
     return Submission(origin, staged, "package", notes, sources)
 
@@ -106,8 +105,8 @@ def _find_package(folders: list[tuple[Path, int]], root: Path, label: str) -> Pa
     """The shallowest folder holding engine.py, or named micrograd and holding .py files."""
     candidates = []
     for folder, depth in folders:
-        has_engine = (folder / "engine.py").is_file()
-        named = folder.name.lower() == "micrograd" and any(
+        has_engine = (folder / ENGINE_FILE).is_file()
+        named = folder.name.lower() == PACKAGE and any(
             f.suffix == ".py" and f.is_file() and not _is_setup_or_test(f) for f in _visible(folder))
         if has_engine or named:
             candidates.append((depth, not has_engine, folder))
@@ -117,7 +116,7 @@ def _find_package(folders: list[tuple[Path, int]], root: Path, label: str) -> Pa
     best = [c for c in candidates if c[:2] == candidates[0][:2]]
     if len(best) > 1:
         shown = [c[2].relative_to(root).as_posix() for c in best]
-        raise SubmissionError(f"{label} holds {len(best)} micrograd packages ({join_names(shown)}); hand in one")
+        raise SubmissionError(f"{label} holds {len(best)} {PACKAGE} packages ({join_names(shown)}); hand in one")
     return best[0][2]
 
 

@@ -4,6 +4,11 @@ Students follow the lecture in one notebook and redefine `class Value` as it gro
 kept in cell order, so the last one wins exactly as it did in their kernel. IPython-only lines (`%magic`,
 `!shell`, `x = !cmd`, `get_ipython()`) and whole `%%` cells are dropped before parsing. A cell that does not
 parse is skipped with a note and costs only the parts it defines.
+
+A place in a notebook is named as the student finds it in Jupyter: `In [7]`, the cell's execution count,
+with its place among the saved file's cells beside it, `dave.ipynb In [7] (cell 3)`, and the line within
+the cell (`dave.ipynb In [7] (cell 3):2`). A cell never run is `dave.ipynb cell 3`; one whose count is its
+place (a live notebook's history, `micrograde.check()`) says it once, `notebook.ipynb In [3]`.
 """
 from __future__ import annotations
 
@@ -12,16 +17,16 @@ import json
 import re
 from pathlib import Path
 
+from grader.contract import NAMES as REQUIRED_NAMES
 from grader.load.single_file import (
     STAGED_MODULE,
     Scope,
-    exploratory_note,
     filter_module,
     missing_names_note,
     read_source,
     syntax_error_line,
 )
-from grader.load.submission import REQUIRED_NAMES, Limits, StagedFile, Submission, SubmissionError, join_names
+from grader.load.submission import Limits, StagedFile, Submission, SubmissionError, join_names
 
 _IPYTHON_LINE = re.compile(r"\s*[%!]|\s*[\w.]+\s*=\s*[%!]|.*\bget_ipython\(")
 _DEFINES_REQUIRED = re.compile(rf"^(?:class|def)\s+({'|'.join(REQUIRED_NAMES)})\b", re.MULTILINE)
@@ -34,8 +39,26 @@ _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
-def code_cells(text: str, display: str) -> list[tuple[int, str]]:
-    """(cell number, source) of each code cell; numbers count all cells from the top, starting at 1."""
+class IgnoredCode(str):
+    """A note about notebook code the grader leaves out just as the kernel did, or as later cells
+    superseded it: exploratory code, IPython lines and `%%` cells, earlier definitions, cells that do not
+    compile. In the report of a saved notebook each is a line; the live notebook's view
+    (`micrograde.check()`), where every cell run adds to them, leaves them out (`Report.notes` keeps them)."""
+
+    __slots__ = ()
+
+
+def cell_place(number: int, count: int | None = None) -> str:
+    """A code cell as the student finds it: `In [7] (cell 3)` (its execution count, and its place among
+    the saved cells counted from 1), `In [3]` when the two agree, `cell 3` when it was never run."""
+    if count is None:
+        return f"cell {number}"
+    return f"In [{count}]" if count == number else f"In [{count}] (cell {number})"
+
+
+def code_cells(text: str, display: str) -> list[tuple[int, int | None, str]]:
+    """(cell number, execution count, source) of each code cell; numbers count all cells from the top,
+    starting at 1; the count is Jupyter's `In [N]`, None for a cell never run."""
     if json_too_deep(text):
         raise SubmissionError(f"{display} is not a valid notebook: its JSON is nested too deeply")
     try:
@@ -60,8 +83,13 @@ def code_cells(text: str, display: str) -> list[tuple[int, str]]:
             source = "".join(source)
         if not isinstance(source, str):
             raise SubmissionError(f"{display} is not a Jupyter notebook: cell {number} has no readable source")
-        found.append((number, source.replace("\r\n", "\n").replace("\r", "\n")))
+        found.append((number, _execution_count(cell), source.replace("\r\n", "\n").replace("\r", "\n")))
     return found
+
+
+def _execution_count(cell: dict) -> int | None:
+    count = cell.get("execution_count", cell.get("prompt_number"))  # nbformat 3 calls it the prompt number
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else None
 
 
 def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -85,11 +113,14 @@ def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits:
     ipython_lines: dict[int, int] = {}
     magic_cells: list[int] = []
     notes: list[str] = []
-    broken: list[str] = []  # each cell that does not compile, as `file cell N:line: SyntaxError: message`
+    broken: list[str] = []  # each cell that does not compile, as `file In [N] (cell M):line: SyntaxError: message`
+    places: dict[int, str] = {}
     code_chars = 0
-    for number, source in cells:
+    for number, count, source in cells:
+        place = places[number] = cell_place(number, count)
         if len(source) > limits.max_cell_chars or code_chars + len(source) > limits.max_file_bytes:
-            notes.append(f"skipped cell {number}: {len(source)} characters of code, more than a cell "
+            # Not IgnoredCode: the kernel ran this code, the grader leaves it out.
+            notes.append(f"skipped {place}: {len(source)} characters of code, more than a cell "
                          f"({limits.max_cell_chars}) or a notebook ({limits.max_file_bytes}) may hold")
             continue
         code_chars += len(source)
@@ -103,15 +134,15 @@ def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits:
                 ipython_lines[number] = ipython_lines.get(number, 0) + 1
         source = "\n".join(lines)
         try:
-            tree = compile(source, f"{display} cell {number}", "exec", _PARSE_FLAGS, dont_inherit=True)
+            tree = compile(source, f"{display} {place}", "exec", _PARSE_FLAGS, dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
-            notes.append(_broken_cell_note(number, source, exc))
+            notes.append(_broken_cell_note(place, source, exc))
             if isinstance(exc, SyntaxError):
-                broken.append(syntax_error_line(f"{display} cell {number}", exc.lineno or 1, type(exc).__name__,
+                broken.append(syntax_error_line(f"{display} {place}", exc.lineno or 1, type(exc).__name__,
                                                 exc.msg))
             continue
         except RecursionError:
-            notes.append(f"skipped cell {number}: it is nested too deeply for Python to read")
+            notes.append(IgnoredCode(f"skipped {place}: it is nested too deeply for Python to read"))
             continue
         filtered = filter_module(source, tree, scope)
         if filtered.dropped:
@@ -123,44 +154,52 @@ def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits:
             line_map.append(None)
             for n in filtered.kept:
                 out.append(filtered.lines[n - 1])
-                line_map.append((f"{display} cell {number}", n))
+                line_map.append((f"{display} {place}", n))
     if not any(name in defined_in for name in REQUIRED_NAMES):
         if broken:  # nothing else to grade: the first cell that does not compile is the whole story
             raise SubmissionError(broken[0])
         raise SubmissionError(f"{display} defines none of {', '.join(REQUIRED_NAMES)}")
     (staged / STAGED_MODULE).write_text("\n".join(out) + "\n", encoding="utf-8")
-    notes += _summary_notes(exploratory, ipython_lines, magic_cells, defined_in)
+    notes += _summary_notes(exploratory, ipython_lines, magic_cells, defined_in, places)
     return Submission(origin, staged, "module", notes, {STAGED_MODULE: StagedFile(display, tuple(line_map))})
 
 
-def _broken_cell_note(number: int, source: str, exc: SyntaxError | ValueError) -> str:
+def _broken_cell_note(place: str, source: str, exc: SyntaxError | ValueError) -> IgnoredCode:
     where = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, SyntaxError) else str(exc)
-    note = f"skipped cell {number}, {where}"
+    note = f"skipped {place}, {where}"
     names = list(dict.fromkeys(_DEFINES_REQUIRED.findall(source)))
     if names:
         note += f"; its {join_names(names)} {'is' if len(names) == 1 else 'are'} not graded"
-    return note
+    return IgnoredCode(note)
 
 
 def _summary_notes(exploratory: dict[int, int], ipython_lines: dict[int, int], magic_cells: list[int],
-                   defined_in: dict[str, list[int]]) -> list[str]:
-    notes = []
+                   defined_in: dict[str, list[int]], places: dict[int, str]) -> list[str]:
+    def cells(numbers) -> str:
+        return _cells([places[number] for number in sorted(set(numbers))])
+
+    notes: list[str] = []
     if exploratory:
-        notes.append(exploratory_note(sum(exploratory.values()), _cells(list(exploratory))))
+        count = sum(exploratory.values())
+        notes.append(IgnoredCode(f"skipped {count} line{'s' * (count != 1)} of exploratory code in {cells(exploratory)}"))
     if ipython_lines:
         count = sum(ipython_lines.values())
-        notes.append(f"dropped {count} IPython magic or shell line{'s' * (count != 1)} ({_cells(list(ipython_lines))})")
+        notes.append(IgnoredCode(f"dropped {count} IPython magic or shell line{'s' * (count != 1)} in "
+                                 f"{cells(ipython_lines)}"))
     if magic_cells:
-        notes.append(f"dropped {len(magic_cells)} %% cell{'s' * (len(magic_cells) != 1)} ({_cells(magic_cells)})")
-    redefined = [f"{name} ({_cells(cells)})" for name in REQUIRED_NAMES if len(cells := defined_in.get(name, [])) > 1]
+        notes.append(IgnoredCode(f"dropped {len(magic_cells)} %% cell{'s' * (len(magic_cells) != 1)}: {cells(magic_cells)}"))
+    redefined = [f"{name} in {cells(numbers)}" for name in REQUIRED_NAMES if len(numbers := defined_in.get(name, [])) > 1]
     if redefined:
-        notes.append(f"defined more than once, the last definition is graded: {', '.join(redefined)}")
+        notes.append(IgnoredCode(f"defined more than once, the last definition is graded: {'; '.join(redefined)}"))
     if (note := missing_names_note(list(defined_in))) is not None:
         notes.append(note)
     return notes
 
 
-def _cells(numbers: list[int], limit: int = 8) -> str:
-    numbers = sorted(set(numbers))
-    shown = ", ".join(str(n) for n in numbers[:limit]) + (", …" if len(numbers) > limit else "")
-    return f"cell{'s' * (len(numbers) != 1)} {shown}"
+def _cells(places: list[str], limit: int = 8) -> str:
+    """The first `limit` places, then `…` for the rest: a line that stays short however many cells ran.
+    Cells never run are `cells 4, 8`."""
+    never_run = all(place.startswith("cell ") for place in places)
+    shown = [place[len("cell "):] for place in places] if never_run else places
+    text = ", ".join(shown[:limit]) + (", …" if len(shown) > limit else "")
+    return f"cell{'s' * (len(places) != 1)} {text}" if never_run else text

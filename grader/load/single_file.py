@@ -13,8 +13,8 @@ import builtins
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.contract import NAMES
 from grader.load.submission import (
-    REQUIRED_NAMES,
     Limits,
     StagedFile,
     Submission,
@@ -181,9 +181,9 @@ def parse_error(display: str, exc: SyntaxError | ValueError) -> str:
     return syntax_error_line(display, exc.lineno or 1, type(exc).__name__, exc.msg)
 
 
-def syntax_error_line(display: str, line: int, kind: str, message: str) -> str:
+def syntax_error_line(display: str, line: int, error_type: str, message: str) -> str:
     """`file:line: SyntaxError: message`, the form editors and terminals turn into a link to the line."""
-    return f"{display}:{line}: {kind}: {message}"
+    return f"{display}:{line}: {error_type}: {message}"
 
 
 def exploratory_note(count: int, where: str) -> str:
@@ -191,7 +191,7 @@ def exploratory_note(count: int, where: str) -> str:
 
 
 def missing_names_note(defined: list[str]) -> str | None:
-    missing = [name for name in REQUIRED_NAMES if name not in defined]
+    missing = [name for name in NAMES if name not in defined]
     if not missing:
         return None
     return f"no {join_names(missing)} defined: the parts that need {'them' if len(missing) > 1 else 'it'} will be reported as missing"
@@ -207,8 +207,8 @@ def stage_python_file(path: Path, display: str, origin: Path, staged: Path, limi
     except RecursionError:
         raise SubmissionError(f"{display} is nested too deeply for Python to read") from None
     filtered = filter_module(source, tree, Scope())
-    if not any(name in filtered.defined for name in REQUIRED_NAMES):
-        raise SubmissionError(f"{display} defines none of {', '.join(REQUIRED_NAMES)}")
+    if not any(name in filtered.defined for name in NAMES):
+        raise SubmissionError(f"{display} defines none of {', '.join(NAMES)}")
     text = "\n".join(filtered.lines).rstrip("\n") + "\n"
     (staged / STAGED_MODULE).write_text(text, encoding="utf-8")
     notes = []

@@ -4,9 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The names a submission is graded on, in the order the lecture builds them.
-REQUIRED_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
-
 
 class SubmissionError(Exception):
     """The hand-in cannot be read. The message is shown to the student as is: one sentence, no traceback."""
@@ -14,7 +11,8 @@ class SubmissionError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    """Bounds on what the loader reads, so a huge or hostile hand-in fails fast instead of filling the disk."""
+    """Bounds on what the loader reads, so a huge or hostile hand-in fails fast instead of filling the disk
+    (the sandbox's limits on what a job may do are `grader.sandbox.process.JobLimits`)."""
 
     max_files: int = 200  # .py files staged from one package
     max_file_bytes: int = 2_000_000  # one .py file
@@ -39,10 +37,14 @@ class StagedFile:
     lines: tuple[tuple[str, int] | None, ...] | None = None
 
     def origin_of(self, line: int) -> tuple[str, int] | None:
+        """The student's place of staged `line`. A line the loader wrote itself, or one past the end (where a
+        statement missing from the end of a cell belongs), is counted on from the last line before it."""
         if self.lines is None:
             return self.display, line
-        if 1 <= line <= len(self.lines):
-            return self.lines[line - 1]
+        for k in range(min(line, len(self.lines)), 0, -1):
+            origin = self.lines[k - 1]
+            if origin is not None:
+                return origin[0], origin[1] + (line - k)
         return None
 
 
@@ -50,14 +52,14 @@ class StagedFile:
 class Submission:
     """A hand-in staged for the sandboxed child, plus the way back to the student's own files and lines.
 
-    `kind` is "package" (`staged/micrograd/*.py`, imported as the package `micrograd`) or "module"
-    (`staged/submission.py`, made from a single .py file or notebook). `notes` are remarks for the report
-    that do not stop grading.
+    `staged_as` is "package" (`staged/micrograd/*.py`, imported as the package `micrograd`) or "module"
+    (`staged/submission.py`, made from a single .py file or notebook); the child is told it as `kind`.
+    `notes` are remarks for the report that do not stop grading.
     """
 
     origin: Path
     staged: Path
-    kind: str
+    staged_as: str
     notes: list[str] = field(default_factory=list)
     sources: dict[str, StagedFile] = field(default_factory=dict, repr=False)
     keys: dict[str, str] = field(default_factory=dict, repr=False, compare=False)  # locate() is called per check
@@ -65,12 +67,14 @@ class Submission:
     def locate(self, staged_file: str, line: int) -> tuple[str, int]:
         """Map a staged file (relative to `staged`, or absolute inside it) and line to the student's file and line.
 
-        A notebook answers ("name.ipynb cell N", line in that cell), N counting every cell (code and
-        markdown) from the top, starting at 1. A file or line the loader did not stage comes back unchanged.
+        A notebook answers ("name.ipynb In [7] (cell 3)", line in that cell): Jupyter's execution count
+        and the cell's place counting every cell (code and markdown) from the top, starting at 1; `cell 3`
+        alone for a cell never run, `In [3]` when the two agree (see grader.load.notebook). A file the loader
+        did not stage comes back as its path inside the staged folder.
         """
         key = self._key(staged_file)
         origin = self.sources[key].origin_of(line) if key in self.sources else None
-        return origin if origin is not None else (staged_file, line)
+        return origin if origin is not None else (key, line)  # never the sandbox's own path
 
     def staged_key(self, staged_file: str) -> str:
         """A staged file as its path relative to `staged` (the key of `sources`)."""

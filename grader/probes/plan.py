@@ -8,8 +8,9 @@ signs, new values inside each op's safe domain, so answers memorised from the pu
 Test points stay clear of coincidences, so that no wrong formula passes by accident and no right one fails
 by round-off: inputs come from each op's `Domain`, every upstream gradient `g` differs from 1 so a dropped
 `out.grad` factor shows, and whole graphs are checked node by node against the domains before they are
-used. Each probe names the part it grades; `stage` says which sandboxed child runs it ("engine", or
-"train", which is handed a working model and so runs in a child of its own). Every probe carries what the
+used. Each probe names the part it grades; its `stage` key (a name the child's records keep) says which
+sandboxed child answers it: "engine", or "train", which is handed a working model and so runs in a child of
+its own. Every probe carries what the
 child needs to evaluate it (`apply`: how each of its ops is reached), so the child keeps no table of ops.
 """
 from __future__ import annotations
@@ -50,23 +51,24 @@ class Plan:
     ops: tuple[str, ...]
     public: bool
     digest: str = ""
-    _stages: dict = field(default_factory=dict, repr=False)
+    _by_child: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         text = json.dumps([wire(probe) for probe in self.probes], sort_keys=True, separators=(",", ":"))
         self.digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def stage(self, stage: str, parts: tuple[str, ...] | None = None) -> tuple[dict, ...]:
-        """The probes one sandboxed child answers, as one lasting object per (stage, parts), so the sandbox
-        server is sent each list once. With `parts`: their probes and graphs, and, when one is an op, every
-        op's own cases (an op is blamed on another only when that one fails its own cases)."""
-        key = (stage, parts)
-        if key not in self._stages:
+    def for_child(self, child: str, parts: tuple[str, ...] | None = None) -> tuple[dict, ...]:
+        """The probes the sandboxed child `child` ("engine" or "train") answers, as one lasting object per
+        (child, parts), so the sandbox server is sent each list once. With `parts`: their probes and graphs,
+        and, when one is an op, every op's own cases (an op is blamed on another only when that one fails
+        its own cases)."""
+        key = (child, parts)
+        if key not in self._by_child:
             chosen = set(parts or ())
             ops = asked_parts(self.ops, chosen) & set(self.ops)
-            self._stages[key] = tuple(wire(p) for p in self.probes if p["stage"] == stage and (
+            self._by_child[key] = tuple(wire(p) for p in self.probes if p["stage"] == child and (
                 parts is None or probe_parts(p) & chosen or (p["kind"] == "op" and p["part"] in ops)))
-        return self._stages[key]
+        return self._by_child[key]
 
 
 def asked_parts(ops: Iterable[str], parts: Iterable[str]) -> set[str]:
@@ -110,7 +112,7 @@ class Inputs:
 
 
 def apply_table(op_ids) -> dict:
-    """How the child reaches each op: {op: [kind, name]}, see `grader.parts.Op.syntax`."""
+    """How the child reaches each op: {op: [via, name]}, see `grader.parts.Op.syntax`."""
     return {op: list(OPS[op].syntax) for op in sorted(set(op_ids))}
 
 

@@ -1,7 +1,7 @@
 """Evaluate one probe against an engine and return plain JSON data (floats, bools, short strings).
 
 This module runs inside the sandboxed child next to student code, so it imports nothing but the standard
-library (and its two neighbours, `protocol` and `shape`) and never returns a student object: every number
+library (and its neighbours, `protocol`, `contract` and `shape`) and never returns a student object: every number
 goes through `plain`. The engine is reached through its discovered shape (`api["engine"]`, see shape.py),
 and every op through the probe's own `apply` table, so no name of the template is assumed here. Errors
 raised by student code are caught per probe and described (kind, type, message, innermost student frame),
@@ -17,12 +17,12 @@ import traceback
 import types
 
 try:
-    from grader import protocol
-except ImportError:  # in the sandboxed child, beside protocol.py
+    from grader import contract, protocol
+except ImportError:  # in the sandboxed child, beside protocol.py and contract.py
+    import contract
     import protocol
 
 H = 1e-6  # central finite-difference step, as in torch.autograd.gradcheck
-KIT_NAMES = ("Value", "Module", "Neuron", "Layer", "MLP")
 
 
 class NotANumber(Exception):
@@ -76,8 +76,8 @@ def code_location(fn) -> list | None:
 
 def applier(probe: dict):
     """apply(op, args) for the ops of this probe, as a student's code would reach them."""
-    table = {op: getattr(operator, name) if kind == "operator" else method_caller(name)
-             for op, (kind, name) in probe["apply"].items()}
+    table = {op: getattr(operator, name) if via == "operator" else method_caller(name)
+             for op, (via, name) in probe["apply"].items()}
     return lambda op, args: table[op](*args)
 
 
@@ -438,7 +438,7 @@ def rebind_to_kit(train, api: dict, kit: dict):
     backward) pointed at the kit's."""
     if not isinstance(train, types.FunctionType):
         return train
-    swap = {id(api.get(name)): kit[name] for name in KIT_NAMES if api.get(name)}
+    swap = {id(api.get(name)): kit[name] for name in contract.MODEL_CLASSES if api.get(name)}
     engine = api.get("engine")
     if engine is not None:
         swap[id(engine.cls)] = kit["Value"]
@@ -464,7 +464,7 @@ PROBES = {"op": probe_op, "graph": probe_graph, "backward": probe_backward, "zer
           "zero_grad_nn": probe_zero_grad_nn, "train": probe_train}
 NEEDS = {"op": ("engine",), "graph": ("engine",), "backward": ("engine",), "zero_grad": ("engine", "Module"),
          "zero_grad_nn": ("engine", "MLP", "Layer", "Neuron"), "train": ("train", "kit")}
-CONTRACT_NAMES = {"engine": "Value"}
+CONTRACT_NAMES = {"engine": contract.VALUE}
 
 
 def run_probe(api: dict, probe: dict, files: tuple = ()) -> dict:

@@ -1,20 +1,23 @@
 """How one engine is written, found by trying it rather than assumed.
 
-Runs inside the sandboxed child next to student code (standard library only). People write the lecture's
-engine under many names: the class may be `Value`, `Tensor` or `value`; its number `.data` or `.value`;
-the inputs of a node `_prev`, `_children`, `_parents`, `operands`…; backpropagation a `backward()` method, a
-`backprop()` method or a module-level `back_prop(root)`; and a node passes its gradient on either through a
-`_backward` closure (the lecture) or through stored local gradients (microgpt's `_children` +
-`_local_grads`). The contract's names are tried first. Each other name is accepted only when an experiment
-shows it plays that role (the attribute of `a + b` that holds exactly `a` and `b`; the method after which
+Runs inside the sandboxed child next to student code (standard library only, and its neighbour
+`contract`). People write the lecture's engine under many names: the class may be `Value`, `Tensor` or
+`value`; its number `.data` or `.value`; the inputs of a node `_prev`, `_children`, `_parents`, `operands`…;
+backpropagation a `backward()` method, a `backprop()` method or a module-level `back_prop(root)`; and a node
+passes its gradient on either through a `_backward` closure (the lecture) or through stored local gradients
+(microgpt's `_children` + `_local_grads`). The contract's names (grader/contract.py) are tried first. Each
+other name is accepted only when an experiment shows it plays that role (the attribute of `a + b` that holds exactly `a` and `b`; the method after which
 `a.grad` of `a * b` is `b`), and when two candidates fit equally, discovery says so instead of guessing.
 """
 from __future__ import annotations
 
 import numbers
 
-CONTRACT = {"value_class": "Value", "data": "data", "grad": "grad", "children": "_prev", "closure": "_backward",
-            "backward": "backward"}
+try:
+    from grader.contract import ENGINE_NAMES
+except ImportError:  # in the sandboxed child, beside contract.py
+    from contract import ENGINE_NAMES
+
 # Names people give each role, tried in this order after the contract's.
 LIKELY = {
     "data": ("data", "value", "val", "_data", "_value", "v", "x", "item"),
@@ -109,7 +112,7 @@ class Engine:
             self.set_grad(child, self.grad_of(child) + local * g)
 
     def make_node(self, data, children: list, step, weights: list):
-        """A node of the probes' own graphs: the engine's class, our children (in the engine's kind of
+        """A node of the probes' own graphs: the engine's class, our children (in the engine's sort of
         container, iterated in a fixed order so the same engine always walks them the same way) and our way
         of passing the gradient on."""
         node = self.cls(data)
@@ -187,15 +190,16 @@ def probe_class(cls, functions: dict, strict: bool) -> tuple[Engine, list[str]]:
     grad = find_role(a, "grad", lambda v: is_number(v) and v == 0 and not isinstance(v, bool), strict, ambiguous,
                      exclude={data})
     nodes = op_nodes(a, b, data)
-    if not nodes and cls.__name__ != CONTRACT["value_class"]:
+    if not nodes and cls.__name__ != ENGINE_NAMES["value_class"]:
         raise ShapeError("none of a + b, a * b, a ** 2, exp, tanh or relu gives a node holding a number")
-    children = CONTRACT["children"] if isinstance(getattr(a, CONTRACT["children"], None), CONTAINERS) or not nodes \
+    prev, backward_closure = ENGINE_NAMES["children"], ENGINE_NAMES["closure"]
+    children = prev if isinstance(getattr(a, prev, None), CONTAINERS) or not nodes \
         else voted(nodes, "children", lambda v, inputs: isinstance(v, CONTAINERS) and len(v) == len(inputs)
                    and all(any(x is given for x in v) for given in inputs), strict, ambiguous)
     container = type(getattr(a, children, None) or next((getattr(n, children) for n, _ in nodes
                                                           if isinstance(getattr(n, children, None), CONTAINERS)), ()))
     container = container if container in CONTAINERS else set
-    closure = CONTRACT["closure"] if hasattr(a, CONTRACT["closure"]) or not nodes else \
+    closure = backward_closure if hasattr(a, backward_closure) or not nodes else \
         voted(nodes, "closure", lambda v, inputs: callable(v), strict, [], optional=True)
     local_grads = None
     if closure is None:
@@ -228,7 +232,7 @@ def op_nodes(a, b, data: str, enough: int = 2) -> list[tuple[object, tuple]]:
 def voted(nodes: list, role: str, fits, strict: bool, ambiguous: list, optional: bool = False,
           what: str | None = None) -> str | None:
     """The attribute that plays `role` on the most op nodes (the contract's name wins a tie)."""
-    contract = CONTRACT.get(role)
+    contract = ENGINE_NAMES.get(role)
     votes: dict[str, int] = {}
     for node, inputs in nodes:
         own = attributes(node)
@@ -257,7 +261,7 @@ def voted(nodes: list, role: str, fits, strict: bool, ambiguous: list, optional:
 def find_role(node, role: str, fits, strict: bool, ambiguous: list, exclude=(), what: str | None = None) -> str:
     """The attribute of `node` that plays `role`: the contract's name when it fits, else the one other
     attribute that does (the likeliest name first when several do, noted as ambiguous)."""
-    contract = CONTRACT.get(role)
+    contract = ENGINE_NAMES.get(role)
     if contract and fits(getattr(node, contract, None)):
         return contract
     found = [name for name, value in attributes(node).items() if name not in exclude and fits(value)]
@@ -274,18 +278,19 @@ def find_role(node, role: str, fits, strict: bool, ambiguous: list, exclude=(), 
 def find_backward(engine: Engine, functions: dict, strict: bool, ambiguous: list):
     """The student's backpropagation: the contract's method, else a method or module-level function
     named for it that, run on a * b, leaves a.grad = b."""
-    if callable(getattr(engine.cls, "backward", None)):
-        return (lambda out: out.backward()), "backward"
+    backward = ENGINE_NAMES["backward"]
+    if callable(getattr(engine.cls, backward, None)):
+        return (lambda out: getattr(out, backward)()), backward
     if strict:
-        raise ShapeError("no `backward` method")
+        raise ShapeError(f"no `{backward}` method")
     candidates = [(name, "method") for name in sorted(vars(engine.cls)) if "back" in name.lower()
                   and name != engine.closure and callable(getattr(engine.cls, name))]
     candidates += [(name, "function") for name, fn in sorted(functions.items()) if "back" in name.lower()
                    and callable(fn) and not isinstance(fn, type)]
     working = []
-    for name, kind in candidates:
-        run = (lambda out, name=name: getattr(out, name)()) if kind == "method" else functions[name]
-        working.append((backpropagates(engine, run), name, kind, run))
+    for name, via in candidates:
+        run = (lambda out, name=name: getattr(out, name)()) if via == "method" else functions[name]
+        working.append((backpropagates(engine, run), name, via, run))
     if not working:
         raise ShapeError("no backward: no method or function named like `backward`")
     # One that backpropagates a * b right wins; a wrong one is still the student's backward, graded as such.
@@ -293,8 +298,8 @@ def find_backward(engine: Engine, functions: dict, strict: bool, ambiguous: list
     if len(best) > 1:
         ambiguous.append("backward: " + ", ".join(f"`{n}`" for _, n, _, _ in best) + f" all fit; used "
                          f"`{best[0][1]}`")
-    _, name, kind, run = best[0]
-    return run, name if kind == "method" else f"function:{name}"
+    _, name, via, run = best[0]
+    return run, name if via == "method" else f"function:{name}"
 
 
 def backpropagates(engine: Engine, run) -> bool:

@@ -5,7 +5,7 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 
-from grader.score import GradeResult, PartResult
+from grader.score import CheckResult, GradeResult, PartResult
 
 # format name -> module under grader.report providing `render(result, **options) -> str`
 FORMATS = {"text": "text", "json": "json_report", "markdown": "markdown", "github": "github",
@@ -33,6 +33,31 @@ def render(result: GradeResult, name: str, **options) -> str:
 def points(value: float) -> str:
     """Points as every report shows them: rounded to two decimals, no trailing zeros (3.33, 15, 0.5)."""
     return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """`1 task`, `2 tasks`: a count with its noun in the right number."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+
+def place(test: CheckResult) -> str | None:
+    """Where a failure points, as every report says it: `file:line`, and where absent code belongs, so."""
+    where = test.finding.where if test.finding else None
+    if where is None:
+        return None
+    return f"{where.file}:{where.line}" + (" (where the missing code belongs)" if where.missing else "")
+
+
+def checks_fail(part: PartResult) -> str:
+    """How many of a part's checks fail, as its section's heading says it: "1 of 5 checks fails"."""
+    failing = part.total - part.passed
+    return f"{failing} of {plural(part.total, 'check')} fail{'s' * (failing == 1)}"
+
+
+def others_fail(others: int, part: str) -> str:
+    """The line under a part's headline failure for the part's other failing checks."""
+    return f"{plural(others, 'more check')} of {part} fail{'s' * (others == 1)}, most likely for the same reason"
 
 
 def number_text(value: object) -> str:

@@ -8,13 +8,13 @@ GitHub shows at most 10 annotations of a kind per step, so tasks beyond the tent
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 
 from grader.judge.diagnoses import CATALOGUE
-from grader.report import mermaid, number_text, points, status_text
+from grader.report import mermaid, number_text, others_fail, place, points, status_text
+from grader.report.markdown import code_span, prose
 from grader.report.sanitize import clean
-from grader.score import GradeResult, PartResult, TestResult, headline_first
+from grader.score import CheckResult, GradeResult, PartResult, headline_first
 
 MAX_ANNOTATIONS = 10
 MARK = {"passed": "✅", "not started": "⏸️", "waiting": "⏳"}
@@ -44,19 +44,19 @@ def annotations(result: GradeResult) -> list[str]:
                         title="micrograde: could not grade")]
     errors, notices = [], []
     for part, test in failed_parts(result):
-        place = {"file": clean(test.file) if test.file else None, "line": test.line}
+        at = {"file": clean(test.file) if test.file else None, "line": test.line}
         if part.status == "not started":
             notices.append(command("notice", "Not started: replace the `raise NotImplementedError(...)` of this "
-                                   "task with your code.", **place, title=f"{part.id}: not started"))
+                                   "task with your code.", **at, title=f"{part.id}: not started"))
             continue
         message = clean(test.message)
         if test.hint:
             message += f"\nHint: {clean(test.hint)}"
-        errors.append(command("error", message, **place, title=f"{part.id}: {diagnosis_title(test)}"))
+        errors.append(command("error", message, **at, title=f"{part.id}: {diagnosis_title(test)}"))
     return errors[:MAX_ANNOTATIONS] + notices[:MAX_ANNOTATIONS]
 
 
-def failed_parts(result: GradeResult) -> list[tuple[PartResult, TestResult]]:
+def failed_parts(result: GradeResult) -> list[tuple[PartResult, CheckResult]]:
     """Each task that did not pass and does not wait for another, with its first non-passing check (the
     one with the smallest case)."""
     pairs = []
@@ -69,7 +69,7 @@ def failed_parts(result: GradeResult) -> list[tuple[PartResult, TestResult]]:
     return pairs
 
 
-def diagnosis_title(test: TestResult) -> str:
+def diagnosis_title(test: CheckResult) -> str:
     known = CATALOGUE.get(test.diagnosis or "")
     if known is not None:
         return known.title
@@ -94,14 +94,14 @@ def step_summary(result: GradeResult) -> str:
     """The Markdown report: points per part, then each failure's smallest case, hint, place and graph."""
     out = [f"## micrograde: {points(result.score)} / {points(result.max_score)}\n"]
     if result.status == "error":
-        out.append(f"**Could not grade the submission:** {md_text(result.error or '')}\n")
+        out.append(f"**Could not grade the submission:** {prose(result.error or '')}\n")
     for note in result.notes:
-        out.append(f"> {md_text(note)}\n")
+        out.append(f"> {prose(note)}\n")
     out.append("\n| part | points | checks passed | status |\n| --- | ---: | ---: | --- |\n")
     for part in result.parts:
         mark = MARK.get(part.status, "❌")
-        out.append(f"| {mark} `{part.id}` {md_text(part.title)} | {points(part.score)} / {points(part.max_score)} "
-                   f"| {part.passed} / {part.total} | {md_text(status_text(part))} |\n")
+        out.append(f"| {mark} `{part.id}` {prose(part.title)} | {points(part.score)} / {points(part.max_score)} "
+                   f"| {part.passed} / {part.total} | {prose(status_text(part))} |\n")
     not_started = [part.id for part in result.parts if part.status == "not started"]
     if not_started:
         out.append(f"\nNot started: {', '.join(not_started)}. Replace each task's `raise NotImplementedError(...)` "
@@ -117,11 +117,11 @@ def step_summary(result: GradeResult) -> str:
     return text
 
 
-def failure_section(part: PartResult, test: TestResult, others: list[TestResult] = ()) -> str:
+def failure_section(part: PartResult, test: CheckResult, others: list[CheckResult] = ()) -> str:
     """One failed part: its first failure in full, the other failing checks by name, and the first
     expression graph among the failures drawn in Mermaid."""
-    lines = [f"\n### ❌ {part.id}: {md_text(diagnosis_title(test))}\n",
-             f"{md_text(test.message)}\n"]
+    lines = [f"\n### ❌ {part.id}: {prose(diagnosis_title(test))}\n",
+             f"{prose(test.message)}\n"]
     rows = [("case", test.case), ("expected", test.expected),
             ("got", test.got), ("numerical estimate", test.numerical)]
     rows = [(name, value) for name, value in rows if value is not None]
@@ -129,31 +129,15 @@ def failure_section(part: PartResult, test: TestResult, others: list[TestResult]
         lines.append("\n| | |\n| --- | --- |\n")
         for name, value in rows:
             lines.append(f"| {name} | {code_span(number_text(value))} |\n")
-    if test.file:
-        where = f"{clean(test.file)}:{test.line}" if test.line else clean(test.file)
+    if where := place(test):
         lines.append(f"\nWhere: {code_span(where)}\n")
     if test.hint:
-        lines.append(f"\n**Hint:** {md_text(test.hint)}\n")
+        lines.append(f"\n**Hint:** {prose(test.hint)}\n")
     if others:
-        lines.append(f"\n{len(others)} more check{'s' * (len(others) != 1)} of {part.id} "
-                     f"fail{'s' * (len(others) == 1)}, most likely for the same reason.\n")
+        lines.append(f"\n{others_fail(len(others), part.id)}.\n")
     drawn = next((t for t in (test, *others) if t.graph), None)
     if drawn is not None:
         case = f" {code_span(drawn.case)}" if drawn.case else ""
         lines.append(f"\nThe expression graph{case}, its first wrong value in red:\n\n")
         lines.append(mermaid.fenced(drawn.graph) + "\n")
     return "".join(lines)
-
-
-def md_text(text: object) -> str:
-    """Submission-derived prose for a Markdown table cell or paragraph: no raw HTML, no broken tables."""
-    text = clean(str(text)).replace("\r", " ").replace("\n", " ")
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-
-
-def code_span(text: object) -> str:
-    text = clean(str(text)).replace("\n", " ").replace("|", "\\|")
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"

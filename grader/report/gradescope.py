@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 
-from grader.report.github import code_span, diagnosis_title, failed_parts, md_text, points
-from grader.score import GradeResult, TestResult
+from grader.report import place, points
+from grader.report.github import diagnosis_title, failed_parts
+from grader.report.markdown import code_span, prose
+from grader.score import CheckResult, GradeResult
 
 
 def render(result: GradeResult, **_) -> str:
@@ -16,13 +18,13 @@ def render(result: GradeResult, **_) -> str:
 
 def results(result: GradeResult) -> dict:
     if result.status == "error":
-        return {"score": 0.0, "output": f"**Could not grade the submission:** {md_text(result.error or '')}",
+        return {"score": 0.0, "output": f"**Could not grade the submission:** {prose(result.error or '')}",
                 "output_format": "md", "test_output_format": "md", "visibility": "visible", "tests": []}
     tests = []
     for part_number, part in enumerate(result.parts, start=1):
         part_tests = [t for t in result.tests if t.part == part.id]
         for check_number, test in enumerate(part_tests, start=1):
-            tests.append({"name": md_text(test.name), "number": f"{part_number}.{check_number}",
+            tests.append({"name": prose(test.name), "number": f"{part_number}.{check_number}",
                           "score": round(test.score, 6), "max_score": round(test.max_score, 6),
                           "status": "passed" if test.status == "passed" else "failed",
                           "visibility": "after_published" if test.hidden else "visible",
@@ -36,25 +38,25 @@ def summary(result: GradeResult) -> str:
     broken = failed_parts(result)
     if broken:
         lines.append("To fix, in this order: " + ", ".join(
-            f"`{part.id}` ({md_text(diagnosis_title(test))})" for part, test in broken) + ".")
+            f"`{part.id}` ({prose(diagnosis_title(test))})" for part, test in broken) + ".")
     else:
         lines.append("Every check passed.")
-    lines.extend(f"> {md_text(note)}" for note in result.notes)
+    lines.extend(f"> {prose(note)}" for note in result.notes)
     return "\n".join(lines)
 
 
-def test_output(test: TestResult) -> str:
+def test_output(test: CheckResult) -> str:
     if test.status == "passed":
         return ""
-    lines = [md_text(test.message), ""]
+    lines = [prose(test.message), ""]
     for name, value in (("Case", test.case), ("Expected", test.expected), ("Got", test.got),
                         ("Numerical estimate", test.numerical)):
         if value is not None:
             lines.append(f"- {name}: {code_span(_value(value))}")
-    if test.file:
-        lines.append(f"- Where: {code_span(f'{test.file}:{test.line}' if test.line else test.file)}")
+    if where := place(test):
+        lines.append(f"- Where: {code_span(where)}")
     if test.hint:
-        lines.extend(["", f"**Hint:** {md_text(test.hint)}"])
+        lines.extend(["", f"**Hint:** {prose(test.hint)}"])
     return "\n".join(lines).strip()
 
 

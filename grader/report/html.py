@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from html import escape
 
-from grader.report import number_text, output_excerpt, points, status_text
+from grader.report import number_text, others_fail, output_excerpt, place, points, status_text
 from grader.report.sanitize import clean
 from grader.report.svg import picture
 from grader.report.text import failing_parts
-from grader.score import GradeResult, TestResult
+from grader.score import CheckResult, GradeResult
 
 MARK = {"passed": "✓", "failed": "✗", "not started": "·", "waiting": "…", "missing": "?", "not graded": "-"}
 COLOR = {"passed": "#2e7d32", "failed": "#c62828", "missing": "#c62828", "not graded": "#c62828"}
@@ -51,14 +51,14 @@ def fragment(result: GradeResult) -> str:
     return "\n".join(out)
 
 
-def failure(part: str, failures: list[TestResult]) -> str:
+def failure(part: str, failures: list[CheckResult]) -> str:
     """One failing task: its first failing check, the case, expected and got, hint and place, and the
     first failing graph among its checks."""
     test, others = failures[0], len(failures) - 1
     rows = [("case", test.case), ("expected", test.expected), ("got", test.got),
             ("numerical estimate", test.numerical),
-            ("where", f"{test.file}:{test.line}" if test.file and test.line else test.file)]
-    out = ['<div class="failure">', f"<p><b>{_text(part)}</b>: {_text(test.name)}</p>",
+            ("where", place(test))]
+    out = ['<div class="failure">', f"<p><b>{_text(test.name)}</b></p>",
            f"<p>{_text(test.message)}</p>"]
     shown = [(name, value) for name, value in rows if value is not None]
     if shown:
@@ -72,8 +72,7 @@ def failure(part: str, failures: list[TestResult]) -> str:
         out.append(f"<p>The failing graph{case}, its first wrong value outlined in red:</p>")
         out.append(svg)
     if others:
-        out.append(f"<p><i>{others} more check{'s' * (others != 1)} of {_text(part)} "
-                   f"fail{'s' * (others == 1)}, most likely for the same reason.</i></p>")
+        out.append(f"<p><i>{_text(others_fail(others, part))}.</i></p>")
     out.append("</div>")
     return "\n".join(out)
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from grader.report import place, points
 from grader.report.sanitize import clean
-from grader.score import GradeResult, TestResult
+from grader.score import CheckResult, GradeResult
 
 # Characters XML 1.0 cannot carry at all, even escaped; `clean` has already removed the C0/C1 controls.
 NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
@@ -32,8 +33,8 @@ def render(result: GradeResult, **_) -> str:
                               failures=str(_count(tests, "failed")), errors=str(_count(tests, "error")),
                               skipped="0")
         properties = ET.SubElement(suite, "properties")
-        for name, value in (("title", part.title), ("score", f"{part.score:g}"),
-                            ("max_score", f"{part.max_score:g}"), ("status", part.status)):
+        for name, value in (("title", part.title), ("score", points(part.score)),
+                            ("max_score", points(part.max_score)), ("status", part.status)):
             ET.SubElement(properties, "property", name=name, value=_text(value))
         for test in tests:
             suite.append(testcase(test))
@@ -41,7 +42,7 @@ def render(result: GradeResult, **_) -> str:
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def testcase(test: TestResult) -> ET.Element:
+def testcase(test: CheckResult) -> ET.Element:
     case = ET.Element("testcase", classname=test.part, name=test.check)
     if test.status == "passed":
         return case
@@ -51,20 +52,20 @@ def testcase(test: TestResult) -> ET.Element:
     return case
 
 
-def details(test: TestResult) -> str:
+def details(test: CheckResult) -> str:
     lines = [_text(test.message)]
     for name, value in (("case", test.case), ("expected", test.expected), ("got", test.got),
                         ("numerical estimate", test.numerical)):
         if value is not None:
             lines.append(f"{name}: {_text(value)}")
-    if test.file:
-        lines.append(f"at {_text(test.file)}" + (f":{test.line}" if test.line else ""))
+    if where := place(test):
+        lines.append(f"at {_text(where)}")
     if test.hint:
         lines.append(f"hint: {_text(test.hint)}")
     return "\n".join(lines)
 
 
-def _count(tests: list[TestResult], status: str) -> int:
+def _count(tests: list[CheckResult], status: str) -> int:
     return sum(t.status == status for t in tests)
 
 

@@ -6,19 +6,39 @@ from __future__ import annotations
 import json
 import re
 
-from grader.report import points, status_text
+from grader.report import checks_fail, others_fail, place, points, status_text
 from grader.report.sanitize import clean
 from grader.report.svg import picture
 from grader.report.text import failing_parts
 from grader.score import GradeResult
 
 MARK = {"passed": "✅", "failed": "❌", "not started": "⏸️", "waiting": "⏳", "missing": "❓", "not graded": "⛔"}
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
 def escape(text: object, limit: int = 2000) -> str:
     """Plain text for a Markdown line or table cell: no control characters, markup, HTML or newlines."""
-    return _SPECIAL.sub(r"\\\1", clean(str(text), limit)).replace("\r", " ").replace("\n", " ")
+    text = clean(str(text), limit).replace("\r", " ").replace("\n", " ")
+    return _SPECIAL.sub(r"\\\1", "".join(_HTML.get(c, c) for c in text))
+
+
+def code_span(text: object) -> str:
+    """`text` as inline code, fenced by more backticks than it holds, so nothing in it can end the span."""
+    text = clean(str(text)).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def prose(text: object, limit: int = 2000) -> str:
+    """A sentence of the grader's, its `code` spans kept as code and everything else escaped: a span a
+    value from the submission opened or closed only moves text between the two, both inert."""
+    pieces = clean(str(text), limit).split("`")
+    if len(pieces) % 2 == 0:  # an unpaired backtick starts no span
+        pieces[-2:] = ["`".join(pieces[-2:])]
+    return "".join(escape(piece) if i % 2 == 0 else code_span(piece) for i, piece in enumerate(pieces))
 
 
 def value(obj: object) -> str:
@@ -56,9 +76,9 @@ def render(result: GradeResult, **_) -> str:
     for part, failures in failing_parts(result):
         # The first failing check carries the smallest case; the others usually follow from it.
         test = failures[0]
-        lines += [f"## {part.id}: {part.total - part.passed} of {part.total} checks fail", "", f"**{escape(test.name)}**", ""]
-        if test.file:
-            lines.append(f"- where: `{escape(test.file, 200).replace('`', '')}:{test.line}`")
+        lines += [f"## {part.id}: {checks_fail(part)}", "", f"**{escape(test.name)}**", ""]
+        if where := place(test):
+            lines.append(f"- where: {code_span(where)}")
         if test.case:
             lines.append(f"- case: {value(test.case)}")
         if test.expected is not None or test.got is not None:
@@ -66,12 +86,11 @@ def render(result: GradeResult, **_) -> str:
             lines.append(f"- got: {value(test.got)}")
         if test.numerical is not None:
             lines.append(f"- numerical gradient: {value(test.numerical)}")
-        lines.append(f"- {escape(test.message)}")
+        lines.append(f"- {prose(test.message)}")
         if test.hint:
-            lines.append(f"- hint: {test.hint.replace(chr(10), ' ')}")  # the grader's own words, markup kept
+            lines.append(f"- hint: {prose(test.hint)}")
         if len(failures) > 1:
-            lines.append(f"- {len(failures) - 1} more check{'s' * (len(failures) > 2)} of {part.id} "
-                         f"fail{'s' * (len(failures) == 2)}, most likely for the same reason")
+            lines.append(f"- {others_fail(len(failures) - 1, part.id)}")
         drawn = next((t for t in failures if t.graph), None)
         if drawn is not None and (svg := picture(drawn.graph)):
             # Raw SVG renders where the Markdown allows HTML (Jupyter, most LMS); it holds escaped text only.

@@ -1,7 +1,7 @@
 """A failing expression graph drawn as a Mermaid flowchart: leaves a, b, c… feed op nodes, each box shows
 its value and the student's gradient, and the node where the gradient first goes wrong is filled red.
 
-The graph is the `TestResult.graph` dict: `{"leaves": [floats], "nodes": [[op, operand, ...]],
+The graph is the `CheckResult.graph` dict: `{"leaves": [floats], "nodes": [[op, operand, ...]],
 "first_wrong": ["leaf"|"node", i], "data": [...], "leaf_grads": [...], "node_grads": [...]}`, where an
 operand is `{"leaf": i}`, `{"node": i}` or `{"const": c}`.
 """

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 
+from grader.report import place, points
 from grader.report.sanitize import clean
-from grader.score import GradeResult, TestResult
+from grader.score import CheckResult, GradeResult
 
 MAX_BYTES = 1_000_000
 FIELD_LIMIT = 4000
@@ -46,10 +47,10 @@ def results(result: GradeResult) -> dict:
               "output": "" if test.hidden else feedback(test)} for test in result.tests]
     fraction = result.score / result.max_score if result.max_score else 0.0
     return {"gradable": True, "score": round(min(1.0, max(0.0, fraction)), 6),
-            "message": f"micrograde: {result.score:g} / {result.max_score:g}", "tests": tests}
+            "message": f"micrograde: {points(result.score)} / {points(result.max_score)}", "tests": tests}
 
 
-def feedback(test: TestResult) -> str:
+def feedback(test: CheckResult) -> str:
     """The failure's details as plain text lines (PrairieLearn shows `output` preformatted)."""
     if test.status == "passed":
         return ""
@@ -58,8 +59,8 @@ def feedback(test: TestResult) -> str:
                          ("numerical estimate", test.numerical)):
         if value is not None:
             lines.append(f"{label}: {value}")
-    if test.file:
-        lines.append(f"where: {test.file}:{test.line}" if test.line else f"where: {test.file}")
+    if where := place(test):
+        lines.append(f"where: {where}")
     if test.hint:
         lines.append(f"hint: {test.hint}")
     return clean("\n".join(lines), FIELD_LIMIT)

@@ -2,7 +2,7 @@
 each operation one column right of its deepest input, every box showing the student's `data` and `grad`
 next to the expected ones, and the node where the values first go wrong outlined in red.
 
-The graph is the `TestResult.graph` dict made by `grader.judge.ops.graph_picture`: `{"leaves": [floats],
+The graph is the `CheckResult.graph` dict made by `grader.judge.ops.graph_picture`: `{"leaves": [floats],
 "nodes": [[op, operand, ...]], "first_wrong": ["leaf"|"node", i], "data", "leaf_grads", "node_grads",
 "expected": {"data", "leaf_grads", "node_grads"}}`, where an operand is `{"leaf": i}`, `{"node": i}` or
 `{"const": c}`. Every text is escaped: the numbers came from the student's code.

@@ -4,14 +4,13 @@ otherwise. Tasks not started yet, and given code waiting for them, take one line
 from __future__ import annotations
 
 import io
-import re
 
 from rich.console import Console
 from rich.markup import escape
 
-from grader.report import output_excerpt, points, status_text
+from grader.report import checks_fail, others_fail, output_excerpt, place, points, status_text
 from grader.report.sanitize import clean
-from grader.score import GradeResult, PartResult, TestResult, headline_first
+from grader.score import CheckResult, GradeResult, PartResult, headline_first
 
 MARK = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "not started": "[yellow]·[/]", "waiting": "[dim]…[/]",
         "missing": "[red]?[/]", "not graded": "[red]-[/]"}
@@ -19,8 +18,8 @@ MARK = {"passed": "[green]✓[/]", "failed": "[red]✗[/]", "not started": "[yel
 
 def render(result: GradeResult, color: bool = False, width: int = 100, show_output: bool = True, **_) -> str:
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False,
-                      soft_wrap=not color)
+    console = Console(file=buffer, force_terminal=color, force_jupyter=False, no_color=not color, width=width,
+                      highlight=False, soft_wrap=not color)
     console.print(f"[bold]micrograde[/] · {escape(clean(result.submission))} · {result.assignment}")
     if result.status == "error":
         console.print(f"[red]Could not grade:[/] {escape(clean(result.error or ''))}")
@@ -38,7 +37,7 @@ def render(result: GradeResult, color: bool = False, width: int = 100, show_outp
         console.print(f"Not started: {', '.join(p.id for p in not_started)}. Replace each task's "
                       "`raise NotImplementedError(...)` with your code, in the order above.\n")
     for part, failures in failing_parts(result):
-        if all(test.diagnosis == "built_on_broken" for test in failures) and (first := _fix_first(failures[0])):
+        if all(test.diagnosis == "built_on_broken" for test in failures) and (first := next(iter(failures[0].finding.built_on), None)):
             # Given code broken only by a task it is built on: that task's own section says what is wrong.
             console.print(f"[bold]{part.id}[/] — given code built on {first}, which fails its own checks: fix {first} first.\n")
             continue
@@ -52,7 +51,7 @@ def render(result: GradeResult, color: bool = False, width: int = 100, show_outp
     return buffer.getvalue()
 
 
-def failing_parts(result: GradeResult) -> list[tuple[PartResult, list[TestResult]]]:
+def failing_parts(result: GradeResult) -> list[tuple[PartResult, list[CheckResult]]]:
     """Each failed part (not "not started", not "waiting") with its failing checks, the headline's first:
     it names the cause, the rest usually follow from it."""
     found = []
@@ -65,19 +64,14 @@ def failing_parts(result: GradeResult) -> list[tuple[PartResult, list[TestResult
     return found
 
 
-def explain(console: Console, part: PartResult, test: TestResult, others: int) -> None:
-    console.print(f"[bold]{part.id}[/] — {part.total - part.passed} of {part.total} checks fail")
-    where = f" [dim]({escape(clean(test.file))}:{test.line})[/]" if test.file else ""
+def explain(console: Console, part: PartResult, test: CheckResult, others: int) -> None:
+    console.print(f"[bold]{part.id}[/] — {checks_fail(part)}")
+    where = f" [dim]({escape(clean(found))})[/]" if (found := place(test)) else ""
     console.print(f"  ✗ {escape(test.name)}{where}")
     console.print(f"    {escape(clean(test.message))}")
     if test.hint:
         console.print(f"    [cyan]hint:[/] {escape(test.hint)}")
     if others:
-        console.print(f"    [dim]{others} more check{'s' * (others != 1)} of {part.id} fail{'s' * (others == 1)}, "
-                      "most likely for the same reason[/]")
+        console.print(f"    [dim]{others_fail(others, part.id)}[/]")
     console.print()
 
-
-def _fix_first(test: TestResult) -> str | None:
-    found = re.search(r"fix (\w+) first", test.message)
-    return found.group(1) if found else None

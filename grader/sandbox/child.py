@@ -1,8 +1,8 @@
 """The sandboxed child: import the student's engine, find its shape, run the probes, stream plain results.
 
 Imported by the sandbox server (`zygote.py`) from a private runtime folder holding only these scripts,
-`runners.py`, `shape.py` and `protocol.py`; `run(config)` is called in each forked, confined child and
-writes one JSON line per event to the results pipe (see protocol.py). It is not part of the grader package,
+`runners.py`, `shape.py`, `protocol.py` and `contract.py`; `run(config)` is called in each forked, confined
+child and writes one JSON line per event to the results pipe (see protocol.py). It is not part of the grader package,
 so nothing of the grader (and no reference engine) is importable from here.
 """
 import __future__
@@ -15,13 +15,13 @@ import json
 import os
 import random
 import sys
+import types
 
+import contract
 import runners
 import shape
 
-NAMES = ("Value", "Module", "Neuron", "Layer", "MLP", "train")
-PACKAGE_MODULES = {"micrograd.engine": ("Value",), "micrograd.nn": ("Module", "Neuron", "Layer", "MLP"),
-                   "micrograd.train": ("train",)}
+PACKAGE_MODULES = {contract.module_name(file): names for file, names in contract.FILES.items()}
 MAX_PROBLEMS = 20
 
 
@@ -61,7 +61,12 @@ def load_module(staged, problems):
     with open(path, encoding="utf-8") as handle:
         tree = ast.parse(handle.read(), path)
     flags = future_flags(tree)
-    namespace = {"__name__": "submission", "__file__": path}
+    # A real module in sys.modules, as `python file.py` has: a dataclass (or anything that resolves the
+    # file's annotations) looks its module up there.
+    module = types.ModuleType("submission")
+    module.__file__ = path
+    sys.modules["submission"] = module
+    namespace = vars(module)
     for statement in tree.body:
         try:
             code = compile(ast.Module([statement], []), path, "exec", flags=flags, dont_inherit=True)
@@ -96,7 +101,7 @@ def contract_names(namespaces):
     """The contract's names as the submission defines them (the last module to define one wins)."""
     api = {}
     for namespace in namespaces:
-        for name in NAMES:
+        for name in contract.NAMES:
             if namespace.get(name) is not None:
                 api[name] = namespace[name]
     return api
@@ -113,7 +118,8 @@ def own_classes(namespaces):
 
 
 def own_module(name):
-    return isinstance(name, str) and (name == "submission" or name == "micrograd" or name.startswith("micrograd."))
+    package = contract.PACKAGE
+    return isinstance(name, str) and (name in ("submission", package) or name.startswith(f"{package}."))
 
 
 def functions_of(namespaces):
@@ -123,18 +129,18 @@ def functions_of(namespaces):
 
 def engine_candidates(api, classes):
     """The contract's `Value` first, then classes named like it, then every other class of the submission."""
-    first = [api["Value"]] if isinstance(api.get("Value"), type) else []
+    first = [api[contract.VALUE]] if isinstance(api.get(contract.VALUE), type) else []
     named = [c for c in classes if c.__name__.lower() in ("value", "tensor", "scalar", "node", "var", "variable")]
     return list(dict.fromkeys(first + named + classes))
 
 
 def find_nn(api, classes, functions):
     """Module, Neuron, Layer, MLP and train by the contract's names, else by the same names in any case."""
-    for name in ("Module", "Neuron", "Layer", "MLP"):
+    for name in contract.NN_CLASSES:
         if api.get(name) is None:
             api[name] = next((c for c in classes if c.__name__.lower() == name.lower()), None)
-    if api.get("train") is None:
-        api["train"] = next((f for n, f in functions.items() if n.lower() == "train"), None)
+    if api.get(contract.TRAIN) is None:
+        api[contract.TRAIN] = next((f for n, f in functions.items() if n.lower() == contract.TRAIN), None)
 
 
 def describe_engine(api, namespaces, strict):
@@ -160,13 +166,13 @@ def describe_engine(api, namespaces, strict):
 
 
 def kit_factory(source):
-    """A fresh, known-good model kit per call (only the `train` stage is handed one)."""
+    """A fresh, known-good model kit per call (only the `train` child is handed one)."""
     code = compile(source, "<kit>", "exec")
 
     def make():
         namespace = {"__name__": "kit"}
         exec(code, namespace)  # noqa: S102
-        return {name: namespace[name] for name in ("Value", "Module", "Neuron", "Layer", "MLP")}
+        return {name: namespace[name] for name in contract.MODEL_CLASSES}
     return make
 
 
@@ -180,7 +186,7 @@ def run(config):
     loader = load_package if config["kind"] == "package" else load_module
     namespaces = loader(staged, problems)
     api = contract_names(namespaces)
-    found = [n for n in NAMES if api.get(n) is not None]
+    found = [n for n in contract.NAMES if api.get(n) is not None]
     names, ambiguous = describe_engine(api, namespaces, bool(config.get("strict")))
     if config.get("kit_source"):
         api["kit"] = kit_factory(config["kit_source"])

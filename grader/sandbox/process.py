@@ -3,7 +3,7 @@
 The child streams `{"start": i}` before each probe, so a probe that hangs is known by number: the
 child's whole process group is killed, that probe is recorded as timed out, and a fresh child resumes
 with the next probe. Whatever happens, every probe of the plan gets a result, and no process is left.
-What the child writes is checked as the untrusted data it is (see records.py) before anything is kept.
+What the child writes is checked as the untrusted data it is (see protocol.py) before anything is kept.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.paths import CHECKOUT_DIR
-from grader.protocol import MAX_LINE_BYTES, BadRecord, check_record, parse_line, relocated
+from grader.protocol import MAX_LINE_BYTES, BadRecord, parse_line, relocated, validate_record
 from grader.sandbox import isolation
 from grader.sandbox.bounds import JobBounds
 from grader.sandbox.cleanup import chown_tree, prune, remove_tree
@@ -36,16 +36,18 @@ from grader.sandbox.isolation import Isolation
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 RUNTIME_FILES = {"zygote.py": Path(__file__).with_name("zygote.py"), "child.py": Path(__file__).with_name("child.py"),
                  "runners.py": PACKAGE_DIR / "probes" / "runners.py", "shape.py": PACKAGE_DIR / "probes" / "shape.py",
-                 "protocol.py": PACKAGE_DIR / "protocol.py"}
+                 "protocol.py": PACKAGE_DIR / "protocol.py", "contract.py": PACKAGE_DIR / "contract.py"}
 OUTPUT_EXCERPT = 4000
 
 
 @dataclass(frozen=True)
-class Limits:
-    """Per-child limits. `memory_bytes` bounds each process's address space, and all of a job's processes
-    together where a cgroup can hold them (see bounds.py). `probe_seconds` bounds one probe; `total_seconds`
-    a whole submission, every stage and every restarted child of it together (the caller passes one
-    `deadline` to each of its stages)."""
+class JobLimits:
+    """The limits a submission's jobs run under (the sandbox's; the loader's bounds on what it reads are
+    grader.load's `Limits`). A job is one child the sandbox server forks, with every process it starts.
+    `memory_bytes` bounds each process's address space, and all of a job's processes together where a cgroup
+    can hold them (see bounds.py); `cpu_seconds` and `file_bytes` bound each job too. `probe_seconds` bounds
+    one probe; `total_seconds` a whole submission, both its children (engine and train) and every restarted
+    child of them together (the caller passes one `deadline` to each child it runs)."""
     probe_seconds: float = 4.0
     total_seconds: float = 60.0
     cpu_seconds: int = 60
@@ -335,8 +337,8 @@ def kill_group(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: str | None = None,
-              limits: Limits = Limits(), strict: bool = False, meanwhile: Callable[[], object] | None = None,
+def run_child(staged: Path, staged_as: str, probes: Sequence[dict], *, kit_source: str | None = None,
+              limits: JobLimits = JobLimits(), strict: bool = False, meanwhile: Callable[[], object] | None = None,
               deadline: float | None = None) -> ChildRun:
     """Run `probes` on the staged submission in as many children as it takes; see the module docstring.
     `meanwhile` is called once the first child has its work, before its answers are read: this process's
@@ -356,8 +358,8 @@ def run_child(staged: Path, kind: str, probes: Sequence[dict], *, kit_source: st
     for _ in range(limits.restarts + 1):
         if start >= len(probes) or time.monotonic() >= deadline:
             break
-        start, output = _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict,
-                                   meanwhile)
+        start, output = _one_child(server, staged, staged_as, probes, key, start, kit_source, limits, deadline, run,
+                                   strict, meanwhile)
         meanwhile = None
         outputs.append(output)
     charge_refused(run)
@@ -400,7 +402,7 @@ def charge_refused(run: ChildRun) -> None:
         run.load = {**load, "problems": [*load["problems"][:19], problem]}
 
 
-def _one_child(server, staged, kind, probes, key, start, kit_source, limits, deadline, run, strict, meanwhile):
+def _one_child(server, staged, staged_as, probes, key, start, kit_source, limits, deadline, run, strict, meanwhile):
     """One forked child from probe `start` on; returns where the next child should resume, and the output."""
     config_read, config_write = os.pipe()
     results_read, results_write = os.pipe()
@@ -414,7 +416,7 @@ def _one_child(server, staged, kind, probes, key, start, kit_source, limits, dea
         finally:
             os.close(config_read)
             os.close(results_write)
-        config = {"staged": str(staged), "kind": kind, "skip": start, "kit_source": kit_source,
+        config = {"staged": str(staged), "kind": staged_as, "skip": start, "kit_source": kit_source,
                   "strict": strict}
         try:
             with os.fdopen(config_write, "wb") as pipe:
@@ -461,7 +463,7 @@ def _collect(read_fd, probes, start, limits, deadline, run, seen_as=None) -> int
         received, ended = lines.read()
         for line in received:
             try:
-                record = check_record(parse_line(line), len(probes), start)
+                record = validate_record(parse_line(line), len(probes), start)
             except BadRecord as exc:
                 run.refuse(current, str(exc))
                 continue

@@ -328,15 +328,15 @@ SYSV = (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl"))
 
 
 def owned_ipc(uid):
-    """(kind, id) of every System V object the user `uid` owns or created."""
+    """(type, id) of every System V object ("shm", "msg" or "sem") the user `uid` owns or created."""
     found = []
-    for kind, _ in SYSV:
+    for ipc, _ in SYSV:
         try:
-            with open(f"/proc/sysvipc/{kind}") as table:
+            with open(f"/proc/sysvipc/{ipc}") as table:
                 header, *rows = [line.split() for line in table]
         except OSError:
             continue
-        found += [(kind, int(row[1])) for row in rows if str(uid) in (dict(zip(header, row)).get("uid"),
+        found += [(ipc, int(row[1])) for row in rows if str(uid) in (dict(zip(header, row)).get("uid"),
                                                                       dict(zip(header, row)).get("cuid"))]
     return found
 
@@ -356,9 +356,9 @@ def remove_ipc(uid):
             os.setgid(uid)
             os.setuid(uid)
             controls = dict(SYSV)
-            for kind, identity in leftovers:
-                call = getattr(LIBC, controls[kind])
-                call(identity, 0, IPC_RMID, None) if kind == "sem" else call(identity, IPC_RMID, None)
+            for ipc, identity in leftovers:
+                call = getattr(LIBC, controls[ipc])
+                call(identity, 0, IPC_RMID, None) if ipc == "sem" else call(identity, IPC_RMID, None)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)

@@ -20,14 +20,16 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.contract import FILES, PACKAGE
+
 REDTEAM_DIR = Path(__file__).resolve().parent
 SUBMISSIONS_DIR = REDTEAM_DIR / "submissions"
 MANIFEST = REDTEAM_DIR / "manifest.toml"
 TESTS_DIR = REDTEAM_DIR.parent
 REPO_DIR = TESTS_DIR.parent
-TEMPLATE_PACKAGE = REPO_DIR / "student_template" / "micrograd"
-REFERENCE_PACKAGE = REPO_DIR / "reference" / "micrograd"
-MODULES = ("engine.py", "nn.py", "train.py")
+TEMPLATE_PACKAGE = REPO_DIR / "student_template" / PACKAGE
+REFERENCE_PACKAGE = REPO_DIR / "reference" / PACKAGE
+MODULES = tuple(FILES)
 MARKER = "micrograde-redteam"
 
 if str(TESTS_DIR) not in sys.path:

@@ -20,9 +20,9 @@ from grader.protocol import (
     MAX_LINE_BYTES,
     BadRecord,
     bounded,
-    check_record,
     nesting_depth,
     parse_line,
+    validate_record,
 )
 from grader.sandbox.process import ChildRun, LineReader, charge_refused
 
@@ -75,21 +75,21 @@ def test_the_deep_line_is_refused_with_the_recursion_limit_the_grader_sets():
 ])
 def test_a_record_of_the_wrong_shape_is_refused(raw, reason):
     with pytest.raises(BadRecord, match=reason):
-        check_record(raw, probes=70, first=3)
+        validate_record(raw, probes=70, first=3)
 
 
 def test_honest_records_pass():
-    assert check_record({"start": 3}, 70, 3).index == 3
-    assert check_record({"i": 69, "result": {"data": 1.5}}, 70, 3).value == {"data": 1.5}
-    assert check_record({"done": True}, 70, 3).kind == "done"
-    load = check_record({"load": {"found": ["Value", "MLP", "Hack"], "problems": [{"type": "E"}, 3]}}, 70, 0)
+    assert validate_record({"start": 3}, 70, 3).index == 3
+    assert validate_record({"i": 69, "result": {"data": 1.5}}, 70, 3).value == {"data": 1.5}
+    assert validate_record({"done": True}, 70, 3).kind == "done"
+    load = validate_record({"load": {"found": ["Value", "MLP", "Hack"], "problems": [{"type": "E"}, 3]}}, 70, 0)
     assert load.value == {"found": ["Value", "MLP"], "problems": [{"type": "E"}], "shape": {}, "ambiguous": [],
                           "modules": []}
 
 
 def test_numbers_beyond_a_float_and_lone_surrogates_are_bounded_at_the_boundary():
     raw = parse_line(b'{"i": 5, "result": {"data": ' + b"9" * 400 + b', "small": 12, "m": "a\\ud800b", "\\udfff": 1}}')
-    value = check_record(raw, 70, 3).value
+    value = validate_record(raw, 70, 3).value
     assert value["data"] == float("inf") and value["small"] == 12 and type(value["small"]) is int
     assert value["m"] == "a\ufffdb" and "\ufffd" in value
     json.dumps(value, ensure_ascii=False).encode("utf-8")  # encodable wherever it is written

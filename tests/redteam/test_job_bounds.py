@@ -24,7 +24,7 @@ from redteam.build import REPO_DIR, build_base, build_overlay
 
 from grader.pipeline import probe_submission
 from grader.sandbox import isolation
-from grader.sandbox.process import JOB_DISK_BYTES, Limits, fixed_layout, sandbox
+from grader.sandbox.process import JOB_DISK_BYTES, JobLimits, fixed_layout, sandbox
 
 AS_ROOT = os.name == "posix" and os.geteuid() == 0
 MODES = [way.mode for way in isolation.available()]
@@ -80,7 +80,7 @@ def test_a_jobs_processes_together_are_stopped_at_its_memory_bound(tmp_path):
         pytest.skip("this machine offers no writable memory cgroup")
     hand_in = build_base("template", tmp_path / "hogs")
     (hand_in / "micrograd" / "__init__.py").write_text(HOGS, encoding="utf-8")
-    limits = Limits(probe_seconds=10, total_seconds=40, memory_bytes=2**30)  # 4 x 450 MiB, each under 1 GiB
+    limits = JobLimits(probe_seconds=10, total_seconds=40, memory_bytes=2**30)  # 4 x 450 MiB, each under 1 GiB
     probed = probe_submission(hand_in, limits=limits, parts=["add"])
     folder, version = sandbox().bounds.groups["memory"]
     limit_file = "memory.limit_in_bytes" if version == 1 else "memory.max"
@@ -151,7 +151,7 @@ def test_no_record_from_the_child_buys_a_probe_more_time(tmp_path):
     """The first backward hangs while a thread writes `start` for the probes after it: the hanging probe
     still ends at its limit, and every other probe is answered."""
     hand_in = build_overlay("start_rearm", "reference", tmp_path, RUN)
-    probed = probe_submission(hand_in, limits=Limits(probe_seconds=1, total_seconds=30))
+    probed = probe_submission(hand_in, limits=JobLimits(probe_seconds=1, total_seconds=30))
     counted = kinds(probed)
     assert counted.get("no_answer", 0) == 0, counted
     assert sum(n for kind, n in counted.items() if kind != "answered") == 1, counted
@@ -177,7 +177,7 @@ def test_the_submissions_budget_is_one_for_all_its_stages(tmp_path):
     budget: the training stage gets no fresh budget of its own."""
     hand_in = build_base("reference", tmp_path / "slow")
     (hand_in / "micrograd" / "__init__.py").write_text(SLOW_BACKWARD, encoding="utf-8")
-    probed = probe_submission(hand_in, limits=Limits(probe_seconds=1, total_seconds=4))
+    probed = probe_submission(hand_in, limits=JobLimits(probe_seconds=1, total_seconds=4))
     train = [result for probe in probed.evidence.probes if probe.get("stage") == "train"
              for result in [probed.evidence.student[probe["id"]]]]
     assert train and all(result.get("error", {}).get("kind") in ("no_answer", "timeout") for result in train)

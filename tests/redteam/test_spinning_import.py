@@ -7,7 +7,7 @@ import shutil
 
 from grader import pipeline
 from grader.paths import REFERENCE_DIR
-from grader.sandbox.process import Limits
+from grader.sandbox.process import JobLimits
 
 
 def test_code_that_never_finishes_loading_is_given_one_child_and_earns_nothing(tmp_path, monkeypatch):
@@ -23,7 +23,7 @@ def test_code_that_never_finishes_loading_is_given_one_child_and_earns_nothing(t
         return real(staged, kind, probes, **options)
 
     monkeypatch.setattr(pipeline, "run_child", counting)
-    result = pipeline.grade_one(folder, limits=Limits(probe_seconds=0.5, total_seconds=1.0, cpu_seconds=2))
+    result = pipeline.grade_one(folder, limits=JobLimits(probe_seconds=0.5, total_seconds=1.0, cpu_seconds=2))
     assert children == ["engine"]
     assert result.score == 0 and not [t for t in result.tests if t.status == "passed"]
     assert {p.id for p in result.parts if p.max_score} >= {"train", "zero_grad", "tanh"}

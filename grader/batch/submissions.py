@@ -37,6 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from grader.batch.policy import POLICY_FILES
+from grader.contract import ENGINE_FILE, PACKAGE
 from grader.gitmeta import read_git
 from grader.load.archive import unpack_zip
 from grader.load.submission import DEFAULT_LIMITS, SubmissionError
@@ -58,8 +59,9 @@ SUBMIT_TAG = re.compile(r"^submit/(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z")
 NOT_SUBMITTED = frozenset({CLASSROOM50_RESULT, "results.json", "release-body.md"})
 
 
-class DiscoveryError(ValueError):
-    """SUBMISSIONS cannot be read as a class of submissions; the message is one line for the user."""
+class BatchInputError(ValueError):
+    """What `micrograde grade` is given (SUBMISSIONS, --layout, --shard) cannot be used; the message is one
+    line for the user."""
 
 
 @dataclass(frozen=True)
@@ -83,17 +85,17 @@ def safe_id(raw: str) -> str:
 
 
 def unpack_class_zip(archive: Path, target: Path) -> Path:
-    """Unpack a zip of a class folder into `target` with the loader's bounds; the folder to discover in."""
+    """Unpack a zip of a class folder into `target` with the loader's bounds; the folder to find the submissions in."""
     target.mkdir(parents=True, exist_ok=True)
     try:
         unpack_zip(archive, target, DEFAULT_LIMITS, [])
         _copy_gradescope_metadata(archive, target)
         _keep_entry_times(archive, target)
     except SubmissionError as exc:
-        raise DiscoveryError(str(exc)) from None
+        raise BatchInputError(str(exc)) from None
     entries = [p for p in target.iterdir() if not p.name.startswith(".")]
-    # A zip of one folder that holds the class: discover inside that folder.
-    if len(entries) == 1 and entries[0].is_dir() and not (entries[0] / "micrograd").is_dir():
+    # A zip of one folder that holds the class: the submissions are inside that folder.
+    if len(entries) == 1 and entries[0].is_dir() and not (entries[0] / PACKAGE).is_dir():
         return entries[0]
     return target
 
@@ -125,7 +127,8 @@ def _copy_gradescope_metadata(archive: Path, target: Path) -> None:
 Found = tuple[str, Path, dict]
 
 
-def discover(root: Path, workdir: Path, layout: str = "auto", exclude: tuple[Path, ...] = ()) -> tuple[str, list[Entry]]:
+def find_submissions(root: Path, workdir: Path, layout: str = "auto",
+                     exclude: tuple[Path, ...] = ()) -> tuple[str, list[Entry]]:
     """The layout found and the submissions in `root`, sorted by id, ids unique.
 
     `workdir` is an empty folder the caller keeps for the run: grouped Canvas files are assembled there.
@@ -133,10 +136,10 @@ def discover(root: Path, workdir: Path, layout: str = "auto", exclude: tuple[Pat
     A folder with no submissions in it is an error, not an empty class.
     """
     if not root.is_dir():
-        raise DiscoveryError(f"{root} is not a folder or a .zip of submissions")
-    if (root / "micrograd").is_dir() or (root / "engine.py").is_file():
-        raise DiscoveryError(f"{root} looks like one submission, not a folder of them; "
-                             "grade it with `micrograde check`")
+        raise BatchInputError(f"{root} is not a folder or a .zip of submissions")
+    if (root / PACKAGE).is_dir() or (root / ENGINE_FILE).is_file():
+        raise BatchInputError(f"{root} looks like one submission, not a folder of them; "
+                              "grade it with `micrograde check`")
     skipped = {path.resolve() for path in exclude}
     if layout == "auto":
         layout = detect_layout(root, skipped)
@@ -144,7 +147,7 @@ def discover(root: Path, workdir: Path, layout: str = "auto", exclude: tuple[Pat
               "classroom50": _classroom50}[layout]
     raw = [found for found in finder(root, workdir, skipped) if found[1].resolve() not in skipped]
     if not raw:
-        raise DiscoveryError(f"{root} holds no submissions (no folder, .zip, .py or .ipynb)")
+        raise BatchInputError(f"{root} holds no submissions (no folder, .zip, .py or .ipynb)")
     return layout, _unique(raw)
 
 
@@ -393,16 +396,16 @@ def parse_shard(text: str, environ: Mapping[str, str] | None = None) -> tuple[in
         return _kubernetes_shard(spec, environ)
     match = re.fullmatch(r"(\d+)\s*/\s*(\d+)", spec)
     if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
-        raise DiscoveryError(f"--shard must be one of {SHARD_FORMS} (K/N with 1 <= K <= N), not {text!r}")
+        raise BatchInputError(f"--shard must be one of {SHARD_FORMS} (K/N with 1 <= K <= N), not {text!r}")
     return int(match.group(1)), int(match.group(2))
 
 
 def _whole(environ: Mapping[str, str], name: str, why: str, default: str | None = None) -> int:
     raw = environ.get(name, default)
     if raw is None:
-        raise DiscoveryError(f"{why}, but {name} is not set")
+        raise BatchInputError(f"{why}, but {name} is not set")
     if not re.fullmatch(r"\s*\d+\s*", raw):
-        raise DiscoveryError(f"{why}, but {name} is {raw[:40]!r}, not a whole number")
+        raise BatchInputError(f"{why}, but {name} is {raw[:40]!r}, not a whole number")
     return int(raw)
 
 
@@ -415,8 +418,8 @@ def _slurm_shard(environ: Mapping[str, str]) -> tuple[int, int]:
     step = _whole(environ, "SLURM_ARRAY_TASK_STEP", why, default="1") or 1
     offset, off_step = divmod(task - first, step)
     if off_step or not 0 <= offset < count:
-        raise DiscoveryError(f"--shard slurm: task {task} is not one of the {count} tasks from {first} "
-                             f"in steps of {step}")
+        raise BatchInputError(f"--shard slurm: task {task} is not one of the {count} tasks from {first} "
+                              f"in steps of {step}")
     return offset + 1, count
 
 
@@ -426,14 +429,14 @@ def _kubernetes_shard(spec: str, environ: Mapping[str, str]) -> tuple[int, int]:
     _, _, given = spec.partition(":")
     if given.strip():
         if not re.fullmatch(r"\s*\d+\s*", given) or int(given) < 1:
-            raise DiscoveryError(f"--shard k8s:N needs a positive number of completions N, not {given[:40]!r}")
+            raise BatchInputError(f"--shard k8s:N needs a positive number of completions N, not {given[:40]!r}")
         count = int(given)
     else:
         count = _whole(environ, SHARD_COUNT_VARIABLE, "--shard k8s needs the number of completions "
                                                       "(--shard k8s:N)")
         if count < 1:
-            raise DiscoveryError(f"{SHARD_COUNT_VARIABLE} must be a positive number of completions")
+            raise BatchInputError(f"{SHARD_COUNT_VARIABLE} must be a positive number of completions")
     index = _whole(environ, "JOB_COMPLETION_INDEX", why)
     if index >= count:
-        raise DiscoveryError(f"--shard k8s: JOB_COMPLETION_INDEX {index} is not below the count {count}")
+        raise BatchInputError(f"--shard k8s: JOB_COMPLETION_INDEX {index} is not below the count {count}")
     return index + 1, count
