@@ -5,6 +5,7 @@ Probing is per submission; judging runs one pytest session over many submissions
 """
 from __future__ import annotations
 
+import ast
 import math
 import re
 import shutil
@@ -14,11 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.assignment import Assignment, load_assignment
-from grader.contract import ENGINE_NAMES
+from grader.contract import ENGINE_NAMES, NAMES
 from grader.judge.evidence import Evidence
 from grader.judge.session import run_checks
 from grader.judge.statements import read_sources
 from grader.load import Submission, SubmissionError, load_submission
+from grader.load.notebook import IgnoredCode
 from grader.parts import assignment_ops
 from grader.probes.plan import Plan, asked_parts
 from grader.reference import complete, grading_plan, has_reference, kit_source, reference_answers
@@ -72,11 +74,13 @@ def probe_submission(path: Path, name: str | None = None, limits: JobLimits | No
         sources.only(load.get("modules", []))
         if (broken := syntax_error(load, submission)) is not None:
             return Probed(name, None, [], output=output, error=broken)
+        if (failed := load_failure(load, submission, results, sources)) is not None:
+            return Probed(name, None, [], output=output, error=failed)
         problems = load_problems(load, submission)
-        # A notebook's or script's exploration that fails at import is no news to its author, who saw it fail
-        # in the kernel: the report stays quiet, the instructor's output.txt keeps it.
+        # A statement of a notebook or script that raised and that the engine does not need: a note, which the
+        # live notebook leaves out (its author saw it raise in the kernel).
         quiet = problems if submission.staged_as == "module" else []
-        notes = list(submission.notes) + [problem for problem in problems if problem not in quiet]
+        notes = list(submission.notes) + [IgnoredCode(problem) if problem in quiet else problem for problem in problems]
         notes += shape_notes(load, assignment)
         evidence = Evidence(list(plan.probes), results, reference_answers(plan), locate=submission.locate, load=load,
                             sources=sources)
@@ -187,6 +191,59 @@ def load_problems(load: dict, submission: Submission) -> list[str]:
         if note not in notes:
             notes.append(note)
     return notes
+
+
+def load_failure(load: dict, submission: Submission, results: dict, sources) -> str | None:
+    """The one line that is the whole report when the code raised while loading and the engine needs what
+    failed: a module of the package that did not import, or a statement of a single file or notebook whose
+    names the engine then misses (a probe met an undefined name it binds, or a contract name it defines is
+    not there). Worded from the error's fields and the student's own statement, never its message."""
+    found = set(load.get("found") or []) if isinstance(load, dict) else set()
+    missing_names = {answer["error"].get("name") for answer in results.values() if isinstance(answer, dict)
+                     and isinstance(answer.get("error"), dict) and answer["error"].get("type") == "NameError"}
+    for problem in _problems(load):
+        if problem.get("module") in ("the sandbox", "the results pipe") or not isinstance(problem.get("type"), str):
+            continue
+        where = problem.get("where")
+        if not (isinstance(where, list) and len(where) == 2 and isinstance(where[0], str) and isinstance(where[1], int)):
+            continue
+        key = submission.staged_key(where[0])
+        statement = statement_at(sources.tree(key), where[1])
+        if submission.staged_as == "module":
+            bound = bound_names(statement)
+            if not (bound & missing_names or (bound & set(NAMES)) - found):
+                continue
+        return load_error_line(problem, submission.locate(where[0], where[1]), statement, sources.texts.get(key, ""))
+    return None
+
+
+def statement_at(tree, line: int):
+    """The top-level statement of `tree` that holds `line`."""
+    for statement in getattr(tree, "body", []):
+        if statement.lineno <= line <= (statement.end_lineno or statement.lineno):
+            return statement
+    return None
+
+
+def bound_names(statement) -> set[str]:
+    """The names a top-level statement binds: what it imports, defines or assigns."""
+    if statement is None:
+        return set()
+    if isinstance(statement, ast.Import | ast.ImportFrom):
+        return {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
+    if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {statement.name}
+    return {node.id for node in ast.walk(statement) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+
+
+def load_error_line(problem: dict, place: tuple[str, int], statement, text: str) -> str:
+    """`file:line: what failed`, in the student's words."""
+    file, line = place
+    if problem["type"] == "ModuleNotFoundError" and isinstance(problem.get("name"), str) and statement is not None:
+        source = text.split("\n")[statement.lineno - 1].strip() if text else ""
+        module = problem["name"].split(".")[0]
+        return f"{file}:{line}: `{source[:120]}` failed: {module} is not installed where the grader runs"
+    return f"{file}:{line}: {problem['type']} raised while loading, so the engine cannot be graded"
 
 
 def syntax_error(load: dict, submission: Submission) -> str | None:

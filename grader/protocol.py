@@ -7,7 +7,8 @@ The child writes one JSON line per event to its results pipe:
   {"start": i}                                            before probe i (a hang is known by number)
   {"i": i, "result": {...}}                               probe i's answer, or {"error": ERROR}
   {"done": true}                                          everything answered
-ERROR is {"kind": one of ERROR_KINDS, "type": exception type, "message": text, "where": [file, line] | None}.
+ERROR is {"kind": one of ERROR_KINDS, "type": exception type, "message": text, "where": [file, line] | None},
+and for a NameError or an ImportError "name", the name it is about.
 
 Everything the child sends is untrusted: student code shares its process and can rewrite or forge it. The
 judge compares every number with values it computed itself, so forged numbers must be right numbers. What

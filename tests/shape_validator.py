@@ -396,8 +396,8 @@ def check_names(engine: Engine) -> list[str]:
             problems.append(f"`{names['local_grads']}` of a + b is {local!r}, not the local gradients (1, 1)")
         if hasattr(out, "_backward"):
             problems.append("a local_grads engine has a `_backward` on its nodes")
-    elif not callable(getattr(out, "_backward", None)):
-        problems.append("a closures engine has no callable `_backward` on a + b")
+    elif not callable(getattr(out, closure := names.get("closure", "_backward"), None)):
+        problems.append(f"a closures engine has no callable `{closure}` on a + b")
     if names["backward"].startswith("function:"):
         if hasattr(engine.value_class, "backward"):
             problems.append("a module-level backward, yet the class has a backward method too")

@@ -128,7 +128,8 @@ def test_shape_declares_complete_names(shape):
     assert set(NAME_KEYS) <= set(names), set(NAME_KEYS) - set(names)
     assert names["style"] in STYLES
     assert ("local_grads" in names) == (names["style"] == "local_grads")
-    assert set(names) <= set(NAME_KEYS) | {"local_grads"}, set(names) - set(NAME_KEYS)
+    assert "closure" not in names or names["style"] == "closures"
+    assert set(names) <= set(NAME_KEYS) | {"local_grads", "closure"}, set(names) - set(NAME_KEYS)
     backward = names["backward"].removeprefix("function:")
     for key, value in {**names, "backward": backward}.items():
         if key != "style":

@@ -205,8 +205,9 @@ def plot(table: list[Row], rates: dict[str, float], assignment: Assignment, out:
 
 
 def class_numbers(table: list[Row]) -> dict[str, str]:
-    """The class's headline figures, in the order the summaries show them."""
-    scores = [r.score for r in table]
+    """The class's headline figures, in the order the summaries show them; the scores are those of the
+    students whose code could be graded (one that could not be read is counted apart)."""
+    scores = [r.score for r in table if not r.status.startswith("error")]
     counts = Counter("error" if r.status.startswith("error") else r.status for r in table)
     return {"students": str(len(table)), "graded": str(counts["graded"]), "not started": str(counts["not started"]),
             "could not grade": str(counts["error"]),

@@ -20,7 +20,10 @@ def error_finding(ev: Evidence, case: Case) -> Finding | None:
     if kind == "not_started":
         return Finding("not_started", text, case=case.label, where=where, stubs=stub_tasks(error))
     if kind == "missing":
-        return Finding("missing", f"{error.get('message')}.", case=case.label)
+        name = error.get("name")
+        needs = f"`{name}`, which is not defined" if isinstance(name, str) and name.isidentifier() else \
+            "a name that is not defined"
+        return Finding("missing", f"`{case.label}` needs {needs}.", case=case.label)
     code = ERROR_KINDS.get(kind, "crash")
     if code == "timeout":
         return Finding("timeout", f"`{case.label}` did not finish.", case=case.label, where=where)

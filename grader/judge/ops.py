@@ -48,6 +48,10 @@ def error_finding(ev: Evidence, case: Case, part: str) -> Finding | None:
                        stubs=stub_tasks(error))
     if kind == "missing" or s.get("has_method") is False:
         name = s.get("method")
+        if name is None and isinstance(error.get("name"), str) and error["name"].isidentifier():
+            # Not even the engine is there: the name the probe needed is the class's.
+            return Finding("missing", f"{label} needs `{error['name']}`, which is not defined.", case=case.label,
+                           cause=Cause(op=part, expected=error["name"]))
         beside = next((op.method for op in OPS.values() if op.reflected and op.reflected == name), None)
         place = Location.of(statements.blame_missing_method(ev, "Value", name, EXPECTED_METHODS, beside)
                             if name else None, missing=True)

@@ -58,7 +58,12 @@ def describe_error(exc: BaseException, student_files: tuple[str, ...] = ()) -> d
     kind = protocol.NOT_STARTED if isinstance(exc, NotImplementedError) else protocol.CRASH
     if isinstance(exc, NotANumber):
         kind = protocol.NOT_A_NUMBER
-    return {"kind": kind, "type": type(exc).__name__, "message": str(exc)[:protocol.MAX_TEXT], "where": where}
+    described = {"kind": kind, "type": type(exc).__name__, "message": str(exc)[:protocol.MAX_TEXT], "where": where}
+    # The name an undefined name or a failed import is about, so the grader never reads it out of the message.
+    name = getattr(exc, "name", None) if isinstance(exc, NameError | ImportError | AttributeError) else None
+    if isinstance(name, str):
+        described["name"] = name[:protocol.MAX_TEXT]
+    return described
 
 
 def code_location(fn) -> list | None:
@@ -473,7 +478,9 @@ def run_probe(api: dict, probe: dict, files: tuple = ()) -> dict:
     if missing:
         name = CONTRACT_NAMES.get(missing[0], missing[0])
         why = api.get("shape_problem") if missing[0] == "engine" else None
-        return protocol.error(protocol.MISSING, "NameError", why or f"{name} is not defined")
+        answer = protocol.error(protocol.MISSING, "NameError", why or f"{name} is not defined")
+        answer["error"]["name"] = name
+        return answer
     try:
         return PROBES[probe["kind"]](api, probe, files)
     except BaseException as exc:  # noqa: BLE001

@@ -201,6 +201,8 @@ def probe_class(cls, functions: dict, strict: bool) -> tuple[Engine, list[str]]:
     container = container if container in CONTAINERS else set
     closure = backward_closure if hasattr(a, backward_closure) or not nodes else \
         voted(nodes, "closure", lambda v, inputs: callable(v), strict, [], optional=True)
+    if closure is None and not strict:
+        closure = closure_by_experiment(nodes, grad, {data, grad, children}, ambiguous)
     local_grads = None
     if closure is None:
         local_grads = voted(nodes, "local_grads", lambda v, inputs: isinstance(v, (list, tuple))
@@ -209,6 +211,34 @@ def probe_class(cls, functions: dict, strict: bool) -> tuple[Engine, list[str]]:
     engine = Engine(cls, data, grad, children, container, closure, local_grads, None, None)
     engine.backward, engine.backward_name = find_backward(engine, functions, strict, ambiguous)
     return engine, ambiguous
+
+
+def closure_by_experiment(nodes: list, grad: str, taken: set, ambiguous: list) -> str | None:
+    """A backward closure under a name of the author's (`_backprop`, `chain`…): the callable attribute of
+    the op nodes that, called with no arguments after the output's gradient is set, changes an input's
+    gradient."""
+    votes: dict[str, int] = {}
+    for node, inputs in nodes:
+        for name, value in attributes(node).items():
+            if name in taken or not callable(value) or isinstance(value, type):
+                continue
+            try:
+                for x in inputs:
+                    setattr(x, grad, 0.0)
+                setattr(node, grad, 1.0)
+                value()
+                moved = any(getattr(x, grad) != 0.0 for x in inputs)
+            except BaseException:  # noqa: BLE001, S112 - not a closure that passes a gradient on
+                continue
+            if moved:
+                votes[name] = votes.get(name, 0) + 1
+    if not votes:
+        return None
+    best = max(votes.values())
+    top = sorted(n for n, v in votes.items() if v == best)
+    if len(top) > 1:
+        ambiguous.append(f"closure: {', '.join(f'`{n}`' for n in top)} all fit; used `{top[0]}`")
+    return top[0]
 
 
 def op_nodes(a, b, data: str, enough: int = 2) -> list[tuple[object, tuple]]:

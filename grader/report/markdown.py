@@ -59,7 +59,7 @@ def render(result: GradeResult, **_) -> str:
     lines = [f"# micrograde · {escape(result.submission)}", "",
              f"**Score: {points(result.score)} / {points(result.max_score)}**", ""]
     if result.status == "error":
-        lines += [f"> **Could not grade:** {escape(result.error or '')}", ""]
+        lines += [f"> **Could not grade:** {prose(result.error or '')}", ""]
     for note in result.notes:
         lines.append(f"- note: {escape(note)}")
     if result.notes:

@@ -97,7 +97,10 @@ INTERPRETER_FLAGS = ("-s", "-P", "-S")
 SERVER_ENV = {"PATH": "/usr/bin:/bin", "PYTHONHASHSEED": "0"}
 # Each grading process's jobs run as a user id of their own (as root), so jobs of different workers
 # cannot read, signal or trace each other, and RLIMIT_NPROC binds.
-JOB_UID_BASE = 200_000
+# As many digits for every grading process's ids (up to Linux's largest pid), so the records that carry
+# an id take the same bytes in every job, and a job's memory layout is the same from one grading to the next.
+JOB_UID_BASE = 100_000_000
+USERS_PER_GRADER = 64  # the ids of one grading process's servers
 JOB_PROCESSES = 64
 # What a job may write in its staged copy, the runtime files beside it included (the loader stages at most
 # 50 MB of an archive).
@@ -183,7 +186,7 @@ class Sandbox:
     def _start(self, runtime: Path, way: Isolation, number: int) -> str | None:
         """Start the server under `way`; None if it is ready, else why not."""
         # As root, jobs run as a user of their own (the server refuses if it cannot make that work).
-        uid = JOB_UID_BASE + os.getpid() * 64 + number % 64 if way.job_user else None
+        uid = JOB_UID_BASE + os.getpid() * USERS_PER_GRADER + number % USERS_PER_GRADER if way.job_user else None
         reach = [*library_paths(), str(self.base)]
         self.control, theirs = socket.socketpair()
         bootstrap = (f"import sys; sys.path[:] = {[str(runtime), *library_paths()]!r}; "
