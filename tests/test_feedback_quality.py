@@ -3,8 +3,6 @@
 mutant's edit (`corpus_tools.expected_line`). The figures are printed; run with `-s` to see them."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import corpus_tools
 import pytest
 
@@ -16,12 +14,9 @@ EXACT_LINE = 0.90
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    root = tmp_path_factory.mktemp("feedback")
-    jobs = [(f"mutant:{m['name']}", corpus_tools.build_mutant(m, root / m["name"])) for m in corpus_tools.load_mutants()]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        probed = list(pool.map(lambda job: probe_submission(job[1], name=job[0]), jobs))
-    return {result.submission: result for result in judge(probed, load_assignment())}
+def graded(corpus_probes):
+    jobs = [(f"mutant:{m['name']}", "mutant", m["name"]) for m in corpus_tools.load_mutants()]
+    return {result.submission: result for result in judge(corpus_probes.probe(jobs), load_assignment())}
 
 
 def headline(result, part: str):

@@ -5,31 +5,25 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import corpus_tools
 import pytest
 
 from grader.assignment import load_assignment
-from grader.pipeline import judge, probe_submission
+from grader.pipeline import judge
 
 COMPOSITE_PARTS = {"neg", "sub", "div"}  # given code built on other ops: may fail along with them, worth 0
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """Grade every mutant and variant in one batch: probes in parallel, one judging session."""
-    root = tmp_path_factory.mktemp("corpus")
-    jobs = []
-    for mutant in corpus_tools.load_mutants():
-        jobs.append((f"mutant:{mutant['name']}", corpus_tools.build_mutant(mutant, root / f"m-{mutant['name']}")))
-    for variant in corpus_tools.load_variants():
-        jobs.append((f"variant:{variant['name']}", corpus_tools.build_variant(variant, root / f"v-{variant['name']}")))
-    jobs.append(("reference", Path(corpus_tools.REPO_DIR / "reference")))
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        probed = list(pool.map(lambda job: probe_submission(job[1], name=job[0]), jobs))
-    return {result.submission: result for result in judge(probed, load_assignment())}
+def graded(corpus_probes):
+    """Grade every mutant and variant in one batch: probes in parallel (each once a session), one judging
+    session."""
+    jobs = [(f"mutant:{mutant['name']}", "mutant", mutant["name"]) for mutant in corpus_tools.load_mutants()]
+    jobs += [(f"variant:{variant['name']}", "variant", variant["name"]) for variant in corpus_tools.load_variants()]
+    jobs.append(("reference", "path", str(corpus_tools.REPO_DIR / "reference")))
+    return {result.submission: result for result in judge(corpus_probes.probe(jobs), load_assignment())}
 
 
 def test_reference_gets_full_marks(graded):

@@ -5,7 +5,6 @@ own diagnosis."""
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import corpus_tools
@@ -20,17 +19,11 @@ MUTANTS = corpus_tools.load_shape_mutants()
 COMPOSITE_PARTS = {"neg", "sub", "div"}  # given code built on other ops: may fail along with them, worth 0
 
 
-def grade_all(root: Path, assignment) -> dict:
-    jobs = [(f"shape:{s['name']}", Path(corpus_tools.CORPUS_DIR / s["submission"])) for s in SHAPES]
-    jobs += [(f"mutant:{m['name']}", corpus_tools.build_shape_mutant(m, root / m["name"])) for m in MUTANTS]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        probed = list(pool.map(lambda job: probe_submission(job[1], name=job[0], assignment=assignment), jobs))
-    return {result.submission: result for result in judge(probed, assignment)}
-
-
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_all(tmp_path_factory.mktemp("shapes"), load_assignment())
+def graded(corpus_probes):
+    jobs = [(f"shape:{s['name']}", "shape", s["name"]) for s in SHAPES]
+    jobs += [(f"mutant:{m['name']}", "shape_mutant", m["name"]) for m in MUTANTS]
+    return {result.submission: result for result in judge(corpus_probes.probe(jobs), load_assignment())}
 
 
 @pytest.fixture(scope="module")

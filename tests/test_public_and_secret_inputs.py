@@ -4,26 +4,21 @@ shape and single-bug mutant of the corpus, each part gets the same status and di
 inputs and from the secret ones, and the same submission gets the same secret inputs every time."""
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-
 import corpus_tools
 import pytest
 
 from grader.assignment import load_assignment
 from grader.load import load_submission
-from grader.pipeline import judge, plan_for, probe_submission
+from grader.pipeline import judge, plan_for
 from grader.reference import grading_plan
 
 
-def corpus_jobs(root: Path) -> list[tuple[str, Path]]:
-    jobs = [(f"mutant:{m['name']}", corpus_tools.build_mutant(m, root / f"m-{m['name']}"))
-            for m in corpus_tools.load_mutants()]
-    jobs += [(f"variant:{v['name']}", corpus_tools.build_variant(v, root / f"v-{v['name']}"))
-             for v in corpus_tools.load_variants()]
-    jobs += [(f"shape:{s['name']}", corpus_tools.CORPUS_DIR / s["submission"]) for s in corpus_tools.load_shapes()]
-    jobs += [(f"shape-mutant:{m['name']}", corpus_tools.build_shape_mutant(m, root / f"s-{m['name']}"))
-             for m in corpus_tools.load_shape_mutants()]
+def corpus_jobs() -> list[tuple[str, str, str]]:
+    """(name, kind, entry) of every correct variant, shape and single-bug mutant, as `corpus_probes` takes them."""
+    jobs = [(f"mutant:{m['name']}", "mutant", m["name"]) for m in corpus_tools.load_mutants()]
+    jobs += [(f"variant:{v['name']}", "variant", v["name"]) for v in corpus_tools.load_variants()]
+    jobs += [(f"shape:{s['name']}", "shape", s["name"]) for s in corpus_tools.load_shapes()]
+    jobs += [(f"shape-mutant:{m['name']}", "shape_mutant", m["name"]) for m in corpus_tools.load_shape_mutants()]
     return jobs
 
 
@@ -32,13 +27,11 @@ def verdicts(results) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def both(tmp_path_factory):
+def both(corpus_probes):
     assignment = load_assignment()
-    jobs = corpus_jobs(tmp_path_factory.mktemp("inputs"))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        secret = list(pool.map(lambda j: probe_submission(j[1], name=j[0], assignment=assignment), jobs))
-        public = list(pool.map(lambda j: probe_submission(j[1], name=j[0], assignment=assignment,
-                                                          public_inputs=True), jobs))
+    jobs = corpus_jobs()
+    secret = corpus_probes.probe(jobs)
+    public = corpus_probes.probe(jobs, public_inputs=True)
     return verdicts(judge(secret, assignment)), verdicts(judge(public, assignment))
 
 
