@@ -5,6 +5,7 @@ own diagnosis."""
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import corpus_tools
@@ -31,7 +32,8 @@ def strictly_graded(tmp_path_factory):
     strict = dataclasses.replace(load_assignment(), strict_names=True)
     root = tmp_path_factory.mktemp("strict")
     jobs = [(f"shape:{s['name']}", Path(corpus_tools.CORPUS_DIR / s["submission"])) for s in SHAPES]
-    probed = [probe_submission(path, name=name, assignment=strict) for name, path in jobs]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        probed = list(pool.map(lambda job: probe_submission(job[1], name=job[0], assignment=strict), jobs))
     del root
     return {result.submission: result for result in judge(probed, strict)}
 
