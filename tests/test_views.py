@@ -91,3 +91,25 @@ def test_a_bug_that_breaks_training_costs_its_whole_part_and_a_partial_one_does_
     partial = next(p for p in graded(finding("no_plain_number")).parts if p.id == PART)
     assert whole.score == 0.0
     assert 0.0 < partial.score < partial.max_score
+
+
+def test_every_view_and_the_gradebook_show_the_same_rounded_score() -> None:
+    from grader.batch.summary import gradebook_csv, table_text
+
+    checks = [{"outcome": "passed", "metadata": {"part": part.id, "check": "test_forward", "doc": "forward"}}
+              for part in ASSIGNMENT.parts]
+    checks += [{"outcome": "passed", "metadata": {"part": PART, "check": "test_connected", "doc": "connected"}},
+               {"outcome": "failed", "metadata": {"part": PART, "check": "test_plain_numbers", "doc": "numbers",
+                                                  "finding": finding("no_plain_number")}}]
+    result = score("student", checks, ASSIGNMENT)
+    exact = result.score
+    assert round(exact, 2) != exact  # a share of a part's checks: more decimals than anyone reads
+    shown = f"{round(exact, 2):.2f}"
+    data = result.to_json()
+    table = rows({"student": data}, ASSIGNMENT)
+    assert f",{shown}," in gradebook_csv(table, ASSIGNMENT).replace("\r\n", "\n")
+    assert f"{shown} / 100" in table_text(table)
+    for name in ("text", "markdown", "html", "prairielearn"):
+        text = render(result, name)
+        assert shown in text and f"{exact:.4f}" not in text, name
+    assert shown in report_page("student", data, table[0])

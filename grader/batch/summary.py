@@ -16,6 +16,7 @@ from grader.assignment import Assignment
 from grader.batch.policy import Policy, apply
 from grader.batch.store import write_atomic
 from grader.judge.diagnoses import CATALOGUE, describe
+from grader.report import points
 from grader.report.markdown import escape
 from grader.report.sanitize import clean
 
@@ -110,7 +111,7 @@ def gradebook_csv(table: list[Row], assignment: Assignment) -> str:
     lines = [["student", "name", "email", "score", "max_score", *part_ids, "status", "graded_score",
               "submitted_at", "audit"]]
     for row in table:
-        lines.append([row.student, row.name, row.email, f"{row.score:g}", f"{row.max_score:g}",
+        lines.append([row.student, row.name, row.email, points(row.score), points(row.max_score),
                       *(f"{row.parts.get(pid, 0.0):g}" for pid in part_ids), row.status, f"{row.graded:g}",
                       row.submitted_at, row.audit])
     return _csv(lines)
@@ -123,10 +124,10 @@ def canvas_csv(table: list[Row], assignment: Assignment, policy: Policy | None =
     SIS User ID; other exports give the student id there."""
     assignment_id = policy.canvas_assignment_id if policy else ""
     column = f"{assignment.title} ({assignment_id})" if assignment_id else assignment.title
-    lines = [[*CANVAS_COLUMNS, column], ["Points Possible", "", "", "", "", f"{assignment.max_score:g}"]]
+    lines = [[*CANVAS_COLUMNS, column], ["Points Possible", "", "", "", "", points(assignment.max_score)]]
     for row in table:
         sis_user = "" if row.canvas_id else row.student
-        lines.append([row.name or row.student, row.canvas_id, sis_user, "", "", f"{row.score:g}"])
+        lines.append([row.name or row.student, row.canvas_id, sis_user, "", "", points(row.score)])
     return _csv(lines)
 
 
@@ -213,7 +214,7 @@ def class_numbers(table: list[Row]) -> dict[str, str]:
             "could not grade": str(counts["error"]),
             "changed by the course policy": str(sum(r.score != r.graded for r in table)),
             "mean score": f"{statistics.fmean(scores):.1f}" if scores else "–",
-            "median score": f"{statistics.median(scores):g}" if scores else "–"}
+            "median score": points(statistics.median(scores)) if scores else "–"}
 
 
 def summary_markdown(table: list[Row], reports: dict[str, dict], assignment: Assignment) -> str:
@@ -222,7 +223,7 @@ def summary_markdown(table: list[Row], reports: dict[str, dict], assignment: Ass
     lines += [f"- {key}: {value}" for key, value in class_numbers(table).items()]
     lines += ["", f"![score histogram]({HISTOGRAM})", "", f"![pass rate per part]({PASS_RATE})", "",
               "## Pass rate per part", "", "| Part | Points | Passing |", "|---|---:|---:|"]
-    lines += [f"| {p.id} | {p.points:g} | {100 * rates[p.id]:.0f}% |" for p in assignment.parts]
+    lines += [f"| {p.id} | {points(p.points)} | {100 * rates[p.id]:.0f}% |" for p in assignment.parts]
     lines += ["", "## Most common diagnoses", ""]
     for diagnosis, part, students in common_diagnoses(reports, assignment)[:20]:
         examples = ", ".join(f"[{s}](students/{s}/report.md)" for s in students[:EXAMPLES_PER_DIAGNOSIS])
@@ -240,5 +241,5 @@ def table_text(table: list[Row]) -> str:
     """The student / score / status table printed at the end of a run."""
     width = max([len("student"), *(len(r.student) for r in table)])
     lines = [f"{'student':<{width}}  {'score':>14}  status", f"{'-' * width}  {'-' * 14}  ------"]
-    lines += [f"{r.student:<{width}}  {f'{round(r.score, 2):g} / {r.max_score:g}':>14}  {r.status}" for r in table]
+    lines += [f"{r.student:<{width}}  {f'{points(r.score)} / {points(r.max_score)}':>14}  {r.status}" for r in table]
     return "\n".join(lines) + "\n"
