@@ -311,7 +311,7 @@ def test_failing_exploration_of_a_notebook_is_a_note_naming_its_cell_and_kept_fo
                "source": "Value.shown_as = Value.no_such_attribute\nimport no_such_module_here\n"}
     notebook["cells"].append(explore)
     path.write_text(json.dumps(notebook), encoding="utf-8")
-    status, out, err = check(capsys, path)
+    status, out, _ = check(capsys, path)
     assert status == 0 and "Score: 100 / 100" in out
     assert "note: one.ipynb cell 2:1: AttributeError while loading" in out
     assert "note: one.ipynb cell 2:2: ModuleNotFoundError while loading" in out

@@ -26,7 +26,7 @@ def _substitutions(probe: dict, true_local: list, out) -> list[tuple[str, list]]
     """The local derivatives a closure gives with one quantity in place of another, and what it did."""
     xs, op = probe["leaves"], probe["op"]
     found = []
-    if number(out) and not close(out, probe["g"], rtol=0.05, atol=0.0):
+    if number(out) and not close(out, probe["g"], **NUMERICAL):  # else the two are one number here
         found.append(("You multiplied by `out.data` where `out.grad` belongs (the gradient flowing in from above).",
                       [t * out / probe["g"] for t in true_local]))
     if op == "mul" and len(xs) == 2 and not close(xs[0], xs[1], rtol=0.05, atol=0.0):

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.load.submission import parse_python
+
 # Larger than any engine a student writes by hand (the lecture's is ~5 kB), and small enough that the
 # parsed trees of a chunk of submissions judged together stay small: a larger file gets no statements.
 MAX_SOURCE_BYTES = 200_000
@@ -76,7 +78,7 @@ def parse(source: str | None) -> ast.Module | None:
     if source is None:
         return None
     try:
-        return ast.parse(source)
+        return parse_python(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

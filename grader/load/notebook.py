@@ -26,7 +26,7 @@ from grader.load.single_file import (
     read_source,
     syntax_error_line,
 )
-from grader.load.submission import Limits, StagedFile, Submission, SubmissionError, join_names
+from grader.load.submission import Limits, StagedFile, Submission, SubmissionError, join_names, parse_python
 
 _IPYTHON_LINE = re.compile(r"\s*[%!]|\s*[\w.]+\s*=\s*[%!]|.*\bget_ipython\(")
 _DEFINES_REQUIRED = re.compile(rf"^(?:class|def)\s+({'|'.join(REQUIRED_NAMES)})\b", re.MULTILINE)
@@ -134,7 +134,7 @@ def stage_notebook(path: Path, display: str, origin: Path, staged: Path, limits:
                 ipython_lines[number] = ipython_lines.get(number, 0) + 1
         source = "\n".join(lines)
         try:
-            tree = compile(source, f"{display} {place}", "exec", _PARSE_FLAGS, dont_inherit=True)
+            tree = parse_python(source, f"{display} {place}", _PARSE_FLAGS)
         except (SyntaxError, ValueError) as exc:
             notes.append(_broken_cell_note(place, source, exc))
             if isinstance(exc, SyntaxError):

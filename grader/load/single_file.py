@@ -21,6 +21,7 @@ from grader.load.submission import (
     SubmissionError,
     human_size,
     join_names,
+    parse_python,
 )
 
 STAGED_MODULE = "submission.py"
@@ -201,7 +202,7 @@ def stage_python_file(path: Path, display: str, origin: Path, staged: Path, limi
     """Stage a single .py file as `staged/submission.py`, each kept line at its original line number."""
     source = read_source(path, display, limits.max_file_bytes)
     try:
-        tree = ast.parse(source, filename=display)
+        tree = parse_python(source, display)
     except (SyntaxError, ValueError) as exc:
         raise SubmissionError(parse_error(display, exc)) from None
     except RecursionError:

@@ -109,7 +109,8 @@ START_SECONDS = 30
 
 
 # The length of every sandbox folder's path: a job's paths (its staged copy, its modules' file names) then
-# take the same memory wherever the grading runs, alone or in a batch's folder.
+# take the same memory wherever the grading runs, alone or in a batch's folder. Long enough for a temporary
+# folder nested a few levels deep (a test's, a CI runner's) plus the batch's own folder inside it.
 SANDBOX_PATH_LENGTH = 120
 SANDBOX_PREFIX = "micrograde-sandbox-"
 
@@ -126,6 +127,14 @@ def sandbox_folder() -> Path:
             return folder
         except FileExistsError:
             continue
+
+
+def padded(message: dict, block: int = 4096) -> bytes:
+    """`message` as JSON, padded with spaces to a whole number of blocks: what the server and a job read
+    then takes the same bytes whatever its numbers (a descriptor's, a key's), so their memory is laid out
+    the same from one grading to the next."""
+    data = json.dumps(message).encode()
+    return data + b" " * (-len(data) % block)
 
 
 def fixed_layout() -> tuple[str, ...]:
@@ -203,7 +212,7 @@ class Sandbox:
                  "allow": allowed, "way": isolation.folders_on_the_way(allowed), "capabilities": way.capabilities()}
         theirs.close()
         try:
-            self.process.stdin.write((json.dumps(setup) + "\n").encode())
+            self.process.stdin.write(padded(setup) + b"\n")
             self.process.stdin.close()
         except BrokenPipeError:
             pass
@@ -218,7 +227,7 @@ class Sandbox:
 
     def request(self, message: dict, fds: list[int] = ()) -> dict:
         try:
-            socket.send_fds(self.control, [json.dumps(message).encode()], list(fds))
+            socket.send_fds(self.control, [padded(message)], list(fds))
             reply = self.control.recv(1 << 16)
         except OSError as exc:
             raise SandboxError(f"the sandbox server stopped answering ({exc})") from None
@@ -423,7 +432,7 @@ def _one_child(server, staged, staged_as, probes, key, start, kit_source, limits
                   "strict": strict}
         try:
             with os.fdopen(config_write, "wb") as pipe:
-                pipe.write(json.dumps(config).encode())
+                pipe.write(padded(config))
             if meanwhile is not None:
                 meanwhile()
             seen_as = ("/" + staged.name, str(staged)) if jail else None
