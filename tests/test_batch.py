@@ -456,3 +456,19 @@ def test_the_grader_key_covers_the_grading_code_and_the_reference(monkeypatch, t
     after_reference = store.grader_key(assignment)
     (fake["reference"] / "notes.txt").write_text("not code\n", encoding="utf-8")
     assert len({before, after_plan, after_reference}) == 3 and store.grader_key(assignment) == after_reference
+
+
+def test_every_module_that_decides_a_grade_is_in_the_graders_key():
+    """A report is reused while the grader's key is unchanged: a module grading imports but the key leaves
+    out would keep stale grades after it changed."""
+    from grader.batch.store import GRADING_MODULES
+
+    code = ("import sys, grader.pipeline\nfrom grader.report import FORMATS, renderer\n"
+            "[renderer(name) for name in FORMATS]\n"
+            "print(' '.join(sorted({m.split('.')[1] for m in sys.modules if m.startswith('grader.')})))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              cwd=ROOT).stdout.split()
+    covered = {name.removesuffix(".py") for name in GRADING_MODULES}
+    # Where files are, and when a hand-in was submitted (the course policy applies it after grading).
+    decides_no_grade = {"paths", "gitmeta"}
+    assert set(imported) - decides_no_grade <= covered, set(imported) - decides_no_grade - covered

@@ -37,7 +37,8 @@ OUTPUT_LIMIT = 4000
 _SKIPPED_FOLDERS = {".git", "__pycache__", "__MACOSX"}
 # The modules of the grader package whose code decides what a report says.
 GRADING_MODULES = ("load", "probes", "sandbox", "judge", "checks", "report", "data", "score.py", "pipeline.py",
-                   "reference.py", "assignment.py", "contract.py", "__init__.py")
+                   "reference.py", "assignment.py", "contract.py", "findings.py", "parts.py", "protocol.py",
+                   "secret.py", "__init__.py")
 # The files of the grader and the reference that decide a grade.
 _GRADING_SUFFIXES = (".py", ".ini", ".json", ".toml")
 
