@@ -41,6 +41,10 @@ def _worker_init(scratch: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     if scratch:
+        from grader.sandbox.process import SANDBOX_PARENT
+
+        # The sandbox's folder stays beside the run's, so its path is as long as in `micrograde check`.
+        os.environ.setdefault(SANDBOX_PARENT, tempfile.gettempdir())
         os.environ["TMPDIR"] = scratch
         tempfile.tempdir = scratch
 

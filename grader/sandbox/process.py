@@ -112,13 +112,15 @@ START_SECONDS = 30
 # take the same memory wherever the grading runs, alone or in a batch's folder. Long enough for a temporary
 # folder nested a few levels deep (a test's, a CI runner's) plus the batch's own folder inside it.
 SANDBOX_PATH_LENGTH = 120
+SANDBOX_PARENT = "MICROGRADE_SANDBOX_PARENT"  # set in a batch's workers: the folder sandbox folders go in
 SANDBOX_PREFIX = "micrograde-sandbox-"
 
 
 def sandbox_folder() -> Path:
-    """A new private folder in the temporary folder, its path SANDBOX_PATH_LENGTH characters long (or
-    longer, where the temporary folder's own path leaves too few for 8 random ones)."""
-    parent = Path(tempfile.gettempdir()).resolve()
+    """A new private folder in the temporary folder (a batch worker's: the run's, where its own is nested
+    one level deeper), its path SANDBOX_PATH_LENGTH characters long (or longer, where the temporary
+    folder's own path leaves too few for 8 random ones)."""
+    parent = Path(os.environ.get(SANDBOX_PARENT) or tempfile.gettempdir()).resolve()
     fill = max(8, SANDBOX_PATH_LENGTH - len(str(parent / SANDBOX_PREFIX)))
     while True:
         folder = parent / (SANDBOX_PREFIX + secrets.token_hex(fill)[:fill])
